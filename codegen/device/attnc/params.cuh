@@ -1,0 +1,52 @@
+// attnc/params.cuh - the argument block of every attnc forward kernel.
+//
+// Shared, byte for byte, by the host runtime (plain C++) and the generated
+// CUDA (NVRTC): only fixed-width scalar types, no includes.
+#pragma once
+
+namespace attnc {
+
+/// Arguments of a forward attention kernel. Strides count elements; the head
+/// dimension is contiguous (stride 1). Query row i of n and key row j of m are
+/// aligned at the bottom-right corner: the "diagonal" is j == i + (m - n).
+struct FwdParams {
+  const void *q; // [batch, headsQ, seqQ, headDim]
+  const void *k; // [batch, headsKV, seqK, headDim]
+  const void *v; // [batch, headsKV, seqK, headDimV]
+  void *o;       // [batch, headsQ, seqQ, headDimV], same element type as q
+  float *lse;    // [batch, headsQ, seqQ], natural log-sum-exp; may be null
+
+  long long qStrideB, qStrideH, qStrideS;
+  long long kStrideB, kStrideH, kStrideS;
+  long long vStrideB, vStrideH, vStrideS;
+  long long oStrideB, oStrideH, oStrideS;
+  long long lseStrideB, lseStrideH; // the sequence stride of lse is 1
+
+  int batch, headsQ, headsKV, seqQ, seqK;
+
+  float scale;     // softmax scale applied to Q K^T (e.g. 1/sqrt(headDim))
+  float scaleLog2; // scale * log2(e), so exp(x*scale) == exp2(x*scaleLog2)
+
+  // Sliding window (spec has `window`): key j allowed for query i when
+  // i + (m - n) - windowLeft <= j <= i + (m - n) + windowRight.
+  int windowLeft, windowRight;
+
+  // Key padding (spec has `lengths`): key j allowed when j < kvLengths[b].
+  const int *kvLengths;
+
+  // Block sparsity (spec has `blocks`): key j allowed for query i when
+  // blockLayout[h * layoutStrideH + (i / blockQ) * layoutStrideQ + j / blockK]
+  // is non-zero. layoutStrideH == 0 shares one layout across heads.
+  const unsigned char *blockLayout;
+  long long layoutStrideH, layoutStrideQ;
+  int layoutQBlocks, layoutKBlocks;
+  int sparseBlockQ, sparseBlockK;
+
+  // Dropout (spec has `dropout`): element kept with probability 1 - p, kept
+  // values scaled by dropoutScale = 1 / (1 - p). Bits from Philox4x32-10.
+  float dropoutP;
+  float dropoutScale;
+  unsigned long long seed, offset;
+};
+
+} // namespace attnc

@@ -1,0 +1,272 @@
+//===- AttnOps.td - attn dialect operations ----------------*- tablegen -*-===//
+#ifndef ATTN_OPS_TD
+#define ATTN_OPS_TD
+
+include "attn/IR/AttnDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinTypes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+
+def Attn_Element : AnyTypeOf<[F16, BF16, F32]>;
+def Attn_Tensor4 : RankedTensorOf<[F16, BF16, F32], [HasAnyRankOfPred<[4]>]>;
+def Attn_LseTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[3]>]>;
+def Attn_LengthsTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>]>;
+def Attn_LayoutTensor : RankedTensorOf<[I8, I1], [HasAnyRankOfPred<[3]>]>;
+
+//===----------------------------------------------------------------------===//
+// Unfused chain
+//===----------------------------------------------------------------------===//
+
+def Attn_MatmulOp : Attn_Op<"matmul", [Pure]> {
+  let summary = "batched, head-broadcast matrix product";
+  let description = [{
+    `C[b, h, i, j] = sum_k A[b, h, i, k] * B[b, h / g, k, j]` where
+    `g = heads(A) / heads(B)` (grouped-query attention when `g > 1`). With
+    `transpose_rhs` the right operand is read as `B[b, h / g, j, k]`, which is
+    how `Q K^T` is written. Accumulation is in f32.
+
+    ```mlir
+    %s = attn.matmul %q, %k transpose_rhs
+        : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$lhs, Attn_Tensor4:$rhs, UnitAttr:$transpose_rhs);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`transpose_rhs` $transpose_rhs^)? attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_ScaleOp : Attn_Op<"scale", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "multiply every score by a positive constant";
+  let description = [{
+    `S' = factor * S`; typically `factor = 1 / sqrt(head_dim)`. The factor
+    must be finite and positive (a negative factor would turn masked `-inf`
+    scores into `+inf`).
+
+    ```mlir
+    %t = attn.scale %s by 0.125 : tensor<?x?x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$input, F64Attr:$factor);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Attn_ScoreModOp : Attn_Op<"score_mod", [Pure, SingleBlockImplicitTerminator<"YieldOp">,
+                                             AllTypesMatch<["input", "result"]>]> {
+  let summary = "element-wise score modifier";
+  let description = [{
+    Applies the region to every score. The region's arguments are the score
+    (f32) and its indices `b, h, q, k` (index); it yields the new score. Soft
+    capping, ALiBi and relative position biases are score modifiers.
+
+    ```mlir
+    %t = attn.score_mod %s : tensor<?x?x?x?xf32> {
+    ^bb0(%x: f32, %b: index, %h: index, %q: index, %k: index):
+      %c = arith.constant 30.0 : f32
+      %d = arith.divf %x, %c : f32
+      %e = math.tanh %d : f32
+      %r = arith.mulf %c, %e : f32
+      attn.yield %r : f32
+    }
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$input);
+  let results = (outs Attn_Tensor4:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$input attr-dict `:` type($input) $body";
+  let hasRegionVerifier = 1;
+}
+
+def Attn_MaskOp : Attn_Op<"mask", [Pure, AllTypesMatch<["input", "result"]>,
+                                   SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "set disallowed scores to -inf";
+  let description = [{
+    Scores at positions the mask disallows become `-inf`, so softmax gives
+    them zero weight. Query `q` of `n` and key `k` of `m` are aligned at the
+    bottom-right corner (as FlashAttention-2 does when `n != m`):
+    - `causal`: allowed when `k <= q + (m - n)`;
+    - `window` with `window_left`, `window_right`: allowed when
+      `q + (m - n) - left <= k <= q + (m - n) + right`;
+    - `lengths` (key padding) with a `tensor<?xi32>` of per-batch key lengths:
+      allowed when `k < lengths[b]`;
+    - `blocks` (block-sparse) with a layout `tensor<H x QB x KB x i8>` (H is 1
+      or the number of heads) and `block_q`, `block_k`: allowed when
+      `layout[h, q / block_q, k / block_k] != 0`;
+    - `where`: allowed where the region (arguments `b, h, q, k`) yields true.
+
+    ```mlir
+    %t = attn.mask causal %s : tensor<?x?x?x?xf32>
+    %u = attn.mask lengths %t, %len : tensor<?xi32> : tensor<?x?x?x?xf32>
+    %w = attn.mask where %u : tensor<?x?x?x?xf32> {
+    ^bb0(%b: index, %h: index, %q: index, %k: index):
+      %c = arith.cmpi ule, %k, %q : index
+      attn.yield %c : i1
+    }
+    ```
+  }];
+  let arguments = (ins Attn_MaskKindAttr:$kind, Attn_Tensor4:$input,
+                       Optional<AnyRankedTensor>:$aux,
+                       OptionalAttr<I64Attr>:$window_left,
+                       OptionalAttr<I64Attr>:$window_right,
+                       OptionalAttr<I64Attr>:$block_q,
+                       OptionalAttr<I64Attr>:$block_k);
+  let results = (outs Attn_Tensor4:$result);
+  let regions = (region MaxSizedRegion<1>:$predicate);
+  let assemblyFormat = [{
+    $kind $input (`,` $aux^ `:` type($aux))? attr-dict `:` type($input) ($predicate^)?
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "MaskKind":$kind, "Value":$input, "Value":$aux)>
+  ];
+}
+
+def Attn_SoftmaxOp : Attn_Op<"softmax", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "softmax along the key dimension";
+  let description = [{
+    `P[b, h, i, j] = exp(S[b, h, i, j] - max_j S) / sum_j exp(S - max_j S)`.
+    A row whose scores are all `-inf` gives all-zero probabilities.
+
+    ```mlir
+    %p = attn.softmax %s : tensor<?x?x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$input);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Attn_DropoutOp : Attn_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "zero probabilities at random, rescale the rest";
+  let description = [{
+    Each element is kept with probability `1 - probability` and scaled by
+    `1 / (1 - probability)`. The random bits come from a counter-based Philox
+    generator keyed by `seed` and `offset`, so the same seed and offset
+    reproduce the same mask (as the backward pass needs).
+
+    ```mlir
+    %d = attn.dropout %p, %seed, %offset probability 0.1 : tensor<?x?x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$input, I64:$seed, I64:$offset, F64Attr:$probability);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = "$input `,` $seed `,` $offset `probability` $probability attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
+                                     ParentOneOf<["ScoreModOp", "MaskOp", "FusedAttentionOp", "TiledAttentionOp"]>]> {
+  let summary = "yields the value of a score modifier or mask predicate region";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let builders = [OpBuilder<(ins), [{ /* empty */ }]>];
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Fused and tiled attention
+//===----------------------------------------------------------------------===//
+
+class Attn_AttentionBase<string mnemonic, list<Trait> traits = [], dag extraArguments = (ins)>
+    : Attn_Op<mnemonic, !listconcat(traits, [AttrSizedOperandSegments])> {
+  let arguments = !con((ins Attn_Tensor4:$query, Attn_Tensor4:$key, Attn_Tensor4:$value,
+                           Optional<Attn_LengthsTensor>:$kv_lengths,
+                           Optional<Attn_LayoutTensor>:$block_layout,
+                           Optional<I64>:$seed, Optional<I64>:$offset,
+                           F64Attr:$scale,
+                           UnitAttr:$causal,
+                           OptionalAttr<I64Attr>:$window_left,
+                           OptionalAttr<I64Attr>:$window_right,
+                           OptionalAttr<I64Attr>:$block_q,
+                           OptionalAttr<I64Attr>:$block_k,
+                           DefaultValuedAttr<F64Attr, "0.0">:$dropout),
+                       extraArguments);
+  let results = (outs Attn_Tensor4:$output, Attn_LseTensor:$logsumexp);
+  let regions = (region MaxSizedRegion<1>:$score_mod, MaxSizedRegion<1>:$mask);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of query heads sharing one K/V head (1 without GQA; 0 if unknown).
+    int64_t getGroupSize();
+    int64_t getHeadDim() { return getQuery().getType().getDimSize(3); }
+    int64_t getHeadDimV() { return getValue().getType().getDimSize(3); }
+    Type getElementType() { return getQuery().getType().getElementType(); }
+    bool hasScoreMod() { return !getScoreMod().empty(); }
+    bool hasMaskPredicate() { return !getMask().empty(); }
+  }];
+}
+
+def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure]> {
+  let summary = "the whole attention chain in one op";
+  let description = [{
+    `O = dropout(softmax(mask(score_mod(scale * Q K^T)))) V` and the natural
+    log-sum-exp of each row of masked scores (before dropout). The masks are
+    the conjunction of `causal`, the window (`window_left`/`window_right`),
+    key padding (`kv_lengths`), block sparsity (`block_layout` with
+    `block_q`/`block_k`) and the `mask` region's predicate; see `attn.mask`
+    for their exact meaning. Rows with no allowed key give `O = 0` and
+    `logsumexp = -inf`.
+
+    ```mlir
+    %o, %lse = attn.fused_attention %q, %k, %v causal scale 0.088388
+        : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+        -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+    ```
+  }];
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`lengths` $kv_lengths^ `:` type($kv_lengths))?
+    (`layout` $block_layout^ `:` type($block_layout))?
+    (`seed` $seed^)? (`offset` $offset^)?
+    (`causal` $causal^)? `scale` $scale attr-dict
+    `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
+    (`score_mod` $score_mod^)? (`mask` $mask^)?
+  }];
+}
+
+def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure],
+    (ins Attn_TilingAttr:$tiling, Attn_BlockSkipAttr:$block_skip)> {
+  let summary = "attention tiled for on-chip memory (FlashAttention forward)";
+  let description = [{
+    The tiled form of `attn.fused_attention`, which code generation consumes.
+    One thread block owns `block_m` query rows and keeps them in shared
+    memory; it walks the K/V blocks of `block_n` rows, `stages` deep in a copy
+    pipeline, and keeps the online-softmax state per row:
+
+    ```
+    for each K/V block j in [lo(i), hi(i)):        // block_skip bounds
+      S    = scale * Q_i K_j^T ; S = mask(score_mod(S))
+      mNew = max(m, rowmax(S))
+      P    = exp(S - mNew) ; l = exp(m - mNew) * l + rowsum(P)
+      acc  = exp(m - mNew) * acc + dropout(P) V_j ; m = mNew
+    O_i = acc / l ; logsumexp_i = m + log(l)
+    ```
+
+    `block_skip` says which blocks are never loaded: `causal` and `window`
+    bound the loop per query block, `sparse` skips blocks whose layout
+    entries are all zero.
+
+    ```mlir
+    %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125
+        tiling #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 49152>
+        skip causal : ...
+    ```
+  }];
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`lengths` $kv_lengths^ `:` type($kv_lengths))?
+    (`layout` $block_layout^ `:` type($block_layout))?
+    (`seed` $seed^)? (`offset` $offset^)?
+    (`causal` $causal^)? `scale` $scale `tiling` $tiling `skip` $block_skip attr-dict
+    `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
+    (`score_mod` $score_mod^)? (`mask` $mask^)?
+  }];
+}
+
+#endif // ATTN_OPS_TD

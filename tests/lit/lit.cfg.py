@@ -1,0 +1,35 @@
+# -*- Python -*-
+# lit configuration for attnc: FileCheck tests of attnc-opt and attnc.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+
+config.name = "attnc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".attn", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+
+# Tools: our binaries first, then FileCheck & co from LLVM.
+config.environment["PATH"] = os.pathsep.join(
+    [config.attnc_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
+# Keep kernel caches of tests out of the user's home.
+config.environment["ATTNC_CACHE_DIR"] = os.path.join(config.test_exec_root, "cache")
+config.substitutions.append(("%examples", os.path.join(config.attnc_src_dir, "examples")))
+
+# A GPU is there when nvidia-smi lists one; REQUIRES: cuda-gpu tests run only then.
+def has_gpu():
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30)
+        return out.returncode == 0 and "GPU" in out.stdout
+    except Exception:
+        return False
+
+if has_gpu():
+    config.available_features.add("cuda-gpu")
