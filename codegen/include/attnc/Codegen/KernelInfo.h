@@ -1,0 +1,61 @@
+//===- KernelInfo.h - what the runtime needs to launch a kernel -*- C++ -*-===//
+//
+// Plain C++ (no MLIR): the runtime and host programs include it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CODEGEN_KERNELINFO_H
+#define ATTNC_CODEGEN_KERNELINFO_H
+
+#include <cstdint>
+#include <string>
+
+namespace attnc {
+
+enum class ElementType { f16, bf16, f32 };
+
+inline const char *elementTypeName(ElementType t) {
+  switch (t) {
+  case ElementType::f16:
+    return "f16";
+  case ElementType::bf16:
+    return "bf16";
+  case ElementType::f32:
+    return "f32";
+  }
+  return "?";
+}
+
+inline int elementBytes(ElementType t) { return t == ElementType::f32 ? 4 : 2; }
+
+/// Everything about a generated kernel that is not in its source: the launch
+/// geometry and the spec's constants, which the runtime passes in
+/// attnc::FwdParams (constants are computed on the host, not baked in).
+struct KernelInfo {
+  std::string specName;   // the attention block's name in the DSL
+  std::string kernelName; // the extern "C" symbol
+  std::string target;     // e.g. sm_90a
+  ElementType element = ElementType::bf16;
+  int headDim = 0, headDimV = 0;
+  // Tiles (Br x Bc), warps per block, K/V pipeline depth, shared memory.
+  int blockM = 0, blockN = 0, warps = 0, stages = 0;
+  int64_t smemBytes = 0;
+  double scale = 1.0;
+  bool causal = false;
+  bool window = false;
+  int64_t windowLeft = 0, windowRight = 0;
+  bool keyPadding = false;  // needs per-batch key lengths
+  bool blockSparse = false; // needs a block layout
+  int64_t sparseBlockQ = 0, sparseBlockK = 0;
+  bool scoreMod = false, maskFn = false;
+  double dropout = 0.0; // needs seed and offset when > 0
+  std::string blockSkip = "none";
+};
+
+struct KernelSource {
+  KernelInfo info;
+  std::string source;
+};
+
+} // namespace attnc
+
+#endif // ATTNC_CODEGEN_KERNELINFO_H

@@ -1,0 +1,411 @@
+//===- CudaEmitter.cpp - attn.tiled_attention -> CUDA C++ -----------------===//
+#include "attnc/Codegen/CudaEmitter.h"
+
+#include "attn/IR/AttnOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace attnc::codegen {
+namespace {
+
+/// Emits the ops of a region as C++ statements over named locals.
+class RegionEmitter {
+public:
+  RegionEmitter(llvm::raw_ostream &os, llvm::StringRef indent)
+      : os(os), indent(indent) {}
+
+  void bind(Value v, std::string name) { names[v] = std::move(name); }
+
+  /// Emits every op but the terminator; returns the yielded expression.
+  FailureOr<std::string> emitBlock(Block &block) {
+    for (Operation &op : block.without_terminator())
+      if (failed(emitOp(op)))
+        return failure();
+    auto yield = cast<YieldOp>(block.getTerminator());
+    return name(yield.getValues()[0]);
+  }
+
+private:
+  llvm::raw_ostream &os;
+  std::string indent;
+  llvm::DenseMap<Value, std::string> names;
+  unsigned next = 0;
+
+  std::string name(Value v) { return names.lookup(v); }
+
+  static FailureOr<std::string> cType(Operation &op, Type t) {
+    if (t.isF32())
+      return std::string("float");
+    if (t.isF64())
+      return std::string("double");
+    if (t.isIndex() || t.isInteger(64))
+      return std::string("long long");
+    if (t.isInteger(32))
+      return std::string("int");
+    if (t.isInteger(1))
+      return std::string("bool");
+    op.emitOpError() << "cannot generate CUDA for values of type " << t;
+    return failure();
+  }
+
+  static std::string floatLiteral(double d) {
+    if (std::isnan(d))
+      return "__int_as_float(0x7fffffff)";
+    if (std::isinf(d))
+      return d > 0 ? "__int_as_float(0x7f800000)" : "__int_as_float(0xff800000)";
+    std::string s;
+    llvm::raw_string_ostream(s) << llvm::format("%.9g", d);
+    if (s.find_first_of(".e") == std::string::npos)
+      s += ".0";
+    return s + "f";
+  }
+
+  LogicalResult define(Operation &op, const std::string &expr) {
+    FailureOr<std::string> t = cType(op, op.getResult(0).getType());
+    if (failed(t))
+      return failure();
+    std::string n = "t" + std::to_string(next++);
+    os << indent << "const " << *t << " " << n << " = " << expr << ";\n";
+    names[op.getResult(0)] = n;
+    return success();
+  }
+
+  std::string bin(Operation &op, const char *sym) {
+    return name(op.getOperand(0)) + " " + sym + " " + name(op.getOperand(1));
+  }
+  std::string call(Operation &op, const char *fn) {
+    std::string s = std::string(fn) + "(";
+    for (unsigned i = 0; i < op.getNumOperands(); ++i)
+      s += (i ? ", " : "") + name(op.getOperand(i));
+    return s + ")";
+  }
+  std::string unsignedBin(Operation &op, const char *sym) {
+    return "(unsigned long long)" + name(op.getOperand(0)) + " " + sym +
+           " (unsigned long long)" + name(op.getOperand(1));
+  }
+
+  static const char *cmpfSymbol(arith::CmpFPredicate p) {
+    using P = arith::CmpFPredicate;
+    switch (p) {
+    case P::OEQ:
+    case P::UEQ:
+      return "==";
+    case P::ONE:
+    case P::UNE:
+      return "!=";
+    case P::OLT:
+    case P::ULT:
+      return "<";
+    case P::OLE:
+    case P::ULE:
+      return "<=";
+    case P::OGT:
+    case P::UGT:
+      return ">";
+    case P::OGE:
+    case P::UGE:
+      return ">=";
+    default:
+      return nullptr;
+    }
+  }
+
+  LogicalResult emitOp(Operation &op) {
+    if (op.getNumResults() != 1)
+      return op.emitOpError() << "cannot generate CUDA for an op with "
+                              << op.getNumResults() << " results";
+    std::string expr;
+    bool ok = true;
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](arith::ConstantOp c) {
+          Attribute v = c.getValue();
+          if (auto f = dyn_cast<FloatAttr>(v))
+            expr = floatLiteral(f.getValueAsDouble());
+          else if (auto i = dyn_cast<IntegerAttr>(v))
+            expr = i.getType().isInteger(1)
+                       ? (i.getValue().getBoolValue() ? "true" : "false")
+                       : std::to_string(i.getValue().getSExtValue()) + "LL";
+          else
+            ok = false;
+        })
+        .Case([&](arith::AddFOp) { expr = bin(op, "+"); })
+        .Case([&](arith::SubFOp) { expr = bin(op, "-"); })
+        .Case([&](arith::MulFOp) { expr = bin(op, "*"); })
+        .Case([&](arith::DivFOp) { expr = bin(op, "/"); })
+        .Case([&](arith::RemFOp) { expr = call(op, "fmodf"); })
+        .Case([&](arith::NegFOp) { expr = "-" + name(op.getOperand(0)); })
+        .Case<arith::MaximumFOp, arith::MaxNumFOp>(
+            [&](auto) { expr = call(op, "fmaxf"); })
+        .Case<arith::MinimumFOp, arith::MinNumFOp>(
+            [&](auto) { expr = call(op, "fminf"); })
+        .Case([&](arith::AddIOp) { expr = bin(op, "+"); })
+        .Case([&](arith::SubIOp) { expr = bin(op, "-"); })
+        .Case([&](arith::MulIOp) { expr = bin(op, "*"); })
+        .Case([&](arith::DivSIOp) { expr = bin(op, "/"); })
+        .Case([&](arith::RemSIOp) { expr = bin(op, "%"); })
+        .Case([&](arith::DivUIOp) { expr = unsignedBin(op, "/"); })
+        .Case([&](arith::RemUIOp) { expr = unsignedBin(op, "%"); })
+        .Case([&](arith::FloorDivSIOp) {
+          // floor division of signed integers
+          std::string a = name(op.getOperand(0)), b = name(op.getOperand(1));
+          expr = "(" + a + " / " + b + " - ((" + a + " % " + b + " != 0) && ((" +
+                 a + " < 0) != (" + b + " < 0))))";
+        })
+        .Case([&](arith::MaxSIOp) {
+          expr = name(op.getOperand(0)) + " > " + name(op.getOperand(1)) +
+                 " ? " + name(op.getOperand(0)) + " : " +
+                 name(op.getOperand(1));
+        })
+        .Case([&](arith::MinSIOp) {
+          expr = name(op.getOperand(0)) + " < " + name(op.getOperand(1)) +
+                 " ? " + name(op.getOperand(0)) + " : " +
+                 name(op.getOperand(1));
+        })
+        .Case([&](arith::AndIOp) {
+          expr = bin(op, op.getResult(0).getType().isInteger(1) ? "&&" : "&");
+        })
+        .Case([&](arith::OrIOp) {
+          expr = bin(op, op.getResult(0).getType().isInteger(1) ? "||" : "|");
+        })
+        .Case([&](arith::XOrIOp) {
+          expr = bin(op, op.getResult(0).getType().isInteger(1) ? "!=" : "^");
+        })
+        .Case([&](arith::ShLIOp) { expr = bin(op, "<<"); })
+        .Case([&](arith::ShRSIOp) { expr = bin(op, ">>"); })
+        .Case([&](arith::CmpFOp c) {
+          const char *sym = cmpfSymbol(c.getPredicate());
+          if (!sym)
+            ok = false;
+          else
+            expr = bin(op, sym);
+        })
+        .Case([&](arith::CmpIOp c) {
+          using P = arith::CmpIPredicate;
+          switch (c.getPredicate()) {
+          case P::eq: expr = bin(op, "=="); break;
+          case P::ne: expr = bin(op, "!="); break;
+          case P::slt: expr = bin(op, "<"); break;
+          case P::sle: expr = bin(op, "<="); break;
+          case P::sgt: expr = bin(op, ">"); break;
+          case P::sge: expr = bin(op, ">="); break;
+          case P::ult: expr = unsignedBin(op, "<"); break;
+          case P::ule: expr = unsignedBin(op, "<="); break;
+          case P::ugt: expr = unsignedBin(op, ">"); break;
+          case P::uge: expr = unsignedBin(op, ">="); break;
+          }
+        })
+        .Case([&](arith::SelectOp) {
+          expr = name(op.getOperand(0)) + " ? " + name(op.getOperand(1)) +
+                 " : " + name(op.getOperand(2));
+        })
+        .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::SIToFPOp,
+              arith::UIToFPOp, arith::FPToSIOp, arith::ExtFOp, arith::TruncFOp,
+              arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp>([&](auto) {
+          FailureOr<std::string> t = cType(op, op.getResult(0).getType());
+          if (failed(t))
+            ok = false;
+          else
+            expr = "(" + *t + ")" + name(op.getOperand(0));
+        })
+        .Case([&](math::TanhOp) { expr = call(op, "tanhf"); })
+        .Case([&](math::ExpOp) { expr = call(op, "__expf"); })
+        .Case([&](math::Exp2Op) { expr = call(op, "exp2f"); })
+        .Case([&](math::LogOp) { expr = call(op, "logf"); })
+        .Case([&](math::Log2Op) { expr = call(op, "log2f"); })
+        .Case([&](math::SqrtOp) { expr = call(op, "sqrtf"); })
+        .Case([&](math::RsqrtOp) { expr = call(op, "rsqrtf"); })
+        .Case([&](math::AbsFOp) { expr = call(op, "fabsf"); })
+        .Case([&](math::AbsIOp) { expr = call(op, "llabs"); })
+        .Case([&](math::PowFOp) { expr = call(op, "powf"); })
+        .Case([&](math::FloorOp) { expr = call(op, "floorf"); })
+        .Case([&](math::CeilOp) { expr = call(op, "ceilf"); })
+        .Case([&](math::SinOp) { expr = call(op, "sinf"); })
+        .Case([&](math::CosOp) { expr = call(op, "cosf"); })
+        .Case([&](math::ErfOp) { expr = call(op, "erff"); })
+        .Case([&](math::FmaOp) { expr = call(op, "fmaf"); })
+        .Case([&](math::CopySignOp) { expr = call(op, "copysignf"); })
+        .Default([&](Operation *) { ok = false; });
+    if (!ok)
+      return op.emitOpError()
+             << "is not supported in a score modifier or mask predicate by "
+                "the CUDA emitter";
+    return define(op, expr);
+  }
+};
+
+std::string cudaElementType(ElementType t) {
+  switch (t) {
+  case ElementType::f16:
+    return "__half";
+  case ElementType::bf16:
+    return "__nv_bfloat16";
+  case ElementType::f32:
+    return "float";
+  }
+  return "float";
+}
+
+/// A C identifier from the spec name.
+std::string identifier(llvm::StringRef name) {
+  std::string s;
+  for (char c : name)
+    s += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+    s = "k_" + s;
+  return s;
+}
+
+} // namespace
+
+FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
+                                 llvm::StringRef target) {
+  KernelSource out;
+  KernelInfo &info = out.info;
+  info.specName = specName.str();
+  std::string id = identifier(specName);
+  info.kernelName = "attnc_fwd_" + id;
+  info.target = target.str();
+  Type e = op.getElementType();
+  info.element = e.isF16()    ? ElementType::f16
+                 : e.isBF16() ? ElementType::bf16
+                              : ElementType::f32;
+  info.headDim = op.getHeadDim();
+  info.headDimV = op.getHeadDimV();
+  TilingAttr t = op.getTiling();
+  info.blockM = t.getBlockM();
+  info.blockN = t.getBlockN();
+  info.warps = t.getWarps();
+  info.stages = t.getStages();
+  info.smemBytes = t.getSmemBytes();
+  info.scale = op.getScale().convertToDouble();
+  info.causal = op.getCausal();
+  info.window = op.getWindowLeft().has_value();
+  info.windowLeft = op.getWindowLeft().value_or(0);
+  info.windowRight = op.getWindowRight().value_or(0);
+  info.keyPadding = static_cast<bool>(op.getKvLengths());
+  info.blockSparse = static_cast<bool>(op.getBlockLayout());
+  info.sparseBlockQ = op.getBlockQ().value_or(0);
+  info.sparseBlockK = op.getBlockK().value_or(0);
+  info.scoreMod = op.hasScoreMod();
+  info.maskFn = op.hasMaskPredicate();
+  info.dropout = op.getDropout().convertToDouble();
+  info.blockSkip = stringifyBlockSkip(op.getBlockSkip()).str();
+
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  std::string spec = "AttnSpec_" + id;
+  auto flag = [](bool b) { return b ? "true" : "false"; };
+  os << "#include \"attnc/flash_fwd.cuh\"\n\n";
+  os << "struct " << spec << " {\n";
+  os << "  using Element = " << cudaElementType(info.element) << ";\n";
+  os << "  static constexpr int kHeadDim = " << info.headDim
+     << ", kHeadDimV = " << info.headDimV << ";\n";
+  os << "  static constexpr int kBlockM = " << info.blockM
+     << ", kBlockN = " << info.blockN << ", kWarps = " << info.warps
+     << ", kStages = " << info.stages << ";\n";
+  os << "  static constexpr bool kCausal = " << flag(info.causal)
+     << ", kWindow = " << flag(info.window)
+     << ", kKeyPadding = " << flag(info.keyPadding)
+     << ", kBlockSparse = " << flag(info.blockSparse) << ";\n";
+  os << "  static constexpr bool kScoreMod = " << flag(info.scoreMod)
+     << ", kMaskFn = " << flag(info.maskFn)
+     << ", kDropout = " << flag(info.dropout > 0.0) << ";\n";
+
+  // Score modifier: s is the scaled score.
+  os << "  // s is the scaled score (p.scale * q.k); returns the modified "
+        "score.\n";
+  os << "  __device__ static __forceinline__ float scoreMod(float s, int b, "
+        "int h, int q, int k, const attnc::FwdParams &p) {\n";
+  if (info.scoreMod) {
+    Block &block = op.getScoreMod().front();
+    RegionEmitter re(os, "    ");
+    re.bind(block.getArgument(0), "s");
+    os << "    const long long bi = b, hi = h, qi = q, ki = k;\n";
+    re.bind(block.getArgument(1), "bi");
+    re.bind(block.getArgument(2), "hi");
+    re.bind(block.getArgument(3), "qi");
+    re.bind(block.getArgument(4), "ki");
+    FailureOr<std::string> r = re.emitBlock(block);
+    if (failed(r))
+      return failure();
+    os << "    return " << *r << ";\n";
+  } else {
+    os << "    return s;\n";
+  }
+  os << "  }\n";
+  os << "  // true: the score is kept; false: masked to -inf.\n";
+  os << "  __device__ static __forceinline__ bool maskFn(int b, int h, int q, "
+        "int k, const attnc::FwdParams &p) {\n";
+  if (info.maskFn) {
+    Block &block = op.getMask().front();
+    RegionEmitter re(os, "    ");
+    os << "    const long long bi = b, hi = h, qi = q, ki = k;\n";
+    re.bind(block.getArgument(0), "bi");
+    re.bind(block.getArgument(1), "hi");
+    re.bind(block.getArgument(2), "qi");
+    re.bind(block.getArgument(3), "ki");
+    FailureOr<std::string> r = re.emitBlock(block);
+    if (failed(r))
+      return failure();
+    os << "    return " << *r << ";\n";
+  } else {
+    os << "    return true;\n";
+  }
+  os << "  }\n};\n\n";
+  os << "static_assert(attnc::FwdTraits<" << spec << ">::kSmemBytes == "
+     << info.smemBytes
+     << ", \"the SRAM model and the kernel disagree on shared memory\");\n\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << spec
+     << "::kWarps * 32)\n"
+     << info.kernelName
+     << "(const __grid_constant__ attnc::FwdParams p) {\n"
+     << "  attnc::flashFwd<" << spec << ">(p);\n}\n";
+
+  std::string header;
+  llvm::raw_string_ostream hs(header);
+  hs << "// Generated by attnc. Do not edit.\n"
+     << "// spec:   " << info.specName << "\n"
+     << "// target: " << info.target << "\n"
+     << "// dtype " << elementTypeName(info.element) << ", head dim "
+     << info.headDim << "/" << info.headDimV << "; tiles " << info.blockM
+     << "x" << info.blockN << ", " << info.warps << " warps, " << info.stages
+     << " stages, " << info.smemBytes << " B shared memory; skip "
+     << info.blockSkip << "\n";
+  out.source = header + body;
+  return out;
+}
+
+FailureOr<std::vector<KernelSource>> emitModule(ModuleOp module,
+                                                llvm::StringRef target) {
+  std::vector<KernelSource> kernels;
+  bool failedAny = false;
+  module.walk([&](TiledAttentionOp op) {
+    auto func = op->getParentOfType<func::FuncOp>();
+    std::string name = func ? func.getSymName().str() : "attention";
+    // Several attention ops in one function get numbered kernels.
+    for (const KernelSource &k : kernels)
+      if (k.info.specName == name)
+        name += "_" + std::to_string(kernels.size());
+    FailureOr<KernelSource> k = emitCuda(op, name, target);
+    if (failed(k)) {
+      failedAny = true;
+      return;
+    }
+    kernels.push_back(std::move(*k));
+  });
+  if (failedAny)
+    return failure();
+  return kernels;
+}
+
+} // namespace attnc::codegen

@@ -1,0 +1,42 @@
+//===- Report.h - human-readable model report for one kernel ----*- C++ -*-===//
+//
+// The table `attnc compile --report` prints: tiles, SRAM used of the
+// budget, registers, occupancy, predicted HBM bytes of the tiled kernel vs
+// the unfused chain, FLOPs, intensity and the time bound. Formatting is
+// fixed (integers, fixed decimals) so lit tests can FileCheck it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_MODEL_REPORT_H
+#define ATTN_MODEL_REPORT_H
+
+#include "attn/Model/IoModel.h"
+#include "attn/Model/SramModel.h"
+#include "attn/Model/Target.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir::attn::model {
+
+/// One line per item, `name: value`, e.g.
+///
+///   kernel:        attn_fwd
+///   target:        sm_90a (H100 SXM5 80GB, 132 SMs)
+///   problem:       batch 2, heads 16/16, seq 8192 x 8192, head dim 128/128, 2 B, causal
+///   tiles:         block_m 128, block_n 64, warps 4, stages 2 (paper: Br 128, Bc 454)
+///   sram:          98304 B of 232448 B budget (42.3%)
+///   registers:     ~240 per thread (estimate)
+///   ctas per sm:   2 (smem 2, regs 2, threads 16)
+///   hbm read:      tiled 553648128 B (528.00 MiB), L2-aware ...; unfused ...; unfused/tiled 7.58x
+///   ...
+///   time bound:    tiled 846.27 us (compute), unfused 10111.42 us (memory)
+///
+/// sramBudgetBytes = 0 uses the target's opt-in limit.
+std::string formatReport(llvm::StringRef kernelName, const TargetInfo &target,
+                         const AttentionProblem &problem,
+                         const TileConfig &tile, int64_t sramBudgetBytes = 0);
+
+} // namespace mlir::attn::model
+
+#endif // ATTN_MODEL_REPORT_H
