@@ -55,7 +55,7 @@ static LogicalResult verifyScoreModRegion(Operation *op, Region &region) {
     return op->emitOpError()
            << "score modifier region must take (f32, index, index, index, "
               "index) for the score and b, h, q, k";
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield || yield.getValues().size() != 1 ||
       !yield.getValues()[0].getType().isF32())
     return op->emitOpError() << "score modifier region must yield one f32";
@@ -73,7 +73,7 @@ static LogicalResult verifyMaskRegion(Operation *op, Region &region) {
     return op->emitOpError()
            << "mask predicate region must take (index, index, index, index) "
               "for b, h, q, k";
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield || yield.getValues().size() != 1 ||
       !yield.getValues()[0].getType().isInteger(1))
     return op->emitOpError() << "mask predicate region must yield one i1";

@@ -145,6 +145,14 @@ UnfusedEstimate mlir::attn::model::estimateUnfused(const TargetInfo &target,
   return u;
 }
 
+double mlir::attn::model::unfusedToTiledRatio(const UnfusedEstimate &unfused,
+                                              const IoEstimate &tiled,
+                                              bool l2Aware) {
+  int64_t t = l2Aware ? tiled.bytesReadL2 + tiled.bytesWritten
+                      : tiled.bytesTotal();
+  return t > 0 ? double(unfused.bytesTotal()) / double(t) : 0.0;
+}
+
 double mlir::attn::model::paperStandardAccesses(double n, double d) {
   return n * d + n * n;
 }

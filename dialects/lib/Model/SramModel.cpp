@@ -25,6 +25,16 @@
 //   registers  1 up to 224; then down by 10% at 255, because the estimate
 //              is +-10% and a kernel at the limit spills.
 //
+// Relation to the paper: Algorithm 1 takes Bc = ceil(M / 4d) so that K and
+// V blocks fill the SRAM, and Br = min(Bc, d) so the Q and O blocks fit
+// beside them; paperTiles() gives these for the report. Clamped to the
+// kernel (blockN <= 128) the paper's choice is blockN = 128 and blockM =
+// min(d, 128) rounded down to {64, 128}. Br <= d is what the proof needs, not
+// an optimum: K and V are re-read once per query block, so blockM = 128
+// halves that traffic even at d = 64, and the register file (O and S live
+// there), occupancy and shared-memory bandwidth decide the rest. The score
+// below weighs exactly those.
+//
 // With these, the top picks on A100/H100 are FlashAttention-2's: d=64
 // 128x128 w4; d=128 128x64 w4; d=256 128x64 w8; on 99 KiB parts d=128 gives
 // 128x32 (2 CTAs/SM beat one larger tile). See the unit tests for the table.

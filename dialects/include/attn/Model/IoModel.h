@@ -111,6 +111,11 @@ IoEstimate estimateTiled(const TargetInfo &target, const AttentionProblem &p,
 UnfusedEstimate estimateUnfused(const TargetInfo &target,
                                 const AttentionProblem &p);
 
+/// Unfused bytes over tiled bytes (read + written): with the every-CTA HBM
+/// count of the tiled kernel, or with its L2-aware lower bound.
+double unfusedToTiledRatio(const UnfusedEstimate &unfused,
+                           const IoEstimate &tiled, bool l2Aware = false);
+
 /// Number of allowed (i, j) pairs of one head, exactly.
 int64_t allowedPairs(const AttentionProblem &p);
 

@@ -24,13 +24,16 @@ namespace mlir::attn::model {
 ///   kernel:        attn_fwd
 ///   target:        sm_90a (H100 SXM5 80GB, 132 SMs)
 ///   problem:       batch 2, heads 16/16, seq 8192 x 8192, head dim 128/128, 2 B, causal
-///   tiles:         block_m 128, block_n 64, warps 4, stages 2 (paper: Br 128, Bc 454)
+///   tiles:         block_m 128, block_n 64, warps 4, stages 2 (paper: Br 128, Bc 227)
 ///   sram:          98304 B of 232448 B budget (42.3%)
 ///   registers:     ~240 per thread (estimate)
 ///   ctas per sm:   2 (smem 2, regs 2, threads 16)
-///   hbm read:      tiled 553648128 B (528.00 MiB), L2-aware ...; unfused ...; unfused/tiled 7.58x
-///   ...
-///   time bound:    tiled 846.27 us (compute), unfused 10111.42 us (memory)
+///   hbm read:      tiled 4429185024 B (4224.00 MiB), L2-aware 201326592 B (192.00 MiB); unfused ...; unfused/tiled 3.92x
+///   hbm written:   ...
+///   hbm total:     ...
+///   flops:         useful 5.498e+11, executed 5.583e+11 (50.01% unmasked; 4160.0 of 8192 blocks per head)
+///   intensity:     tiled 122.26 FLOP/B, unfused 36.25 FLOP/B
+///   time bound:    tiled 845.90 us (compute), unfused 10111.42 us (memory); at 3.00 TB/s, 660.0 TFLOP/s
 ///
 /// sramBudgetBytes = 0 uses the target's opt-in limit.
 std::string formatReport(llvm::StringRef kernelName, const TargetInfo &target,

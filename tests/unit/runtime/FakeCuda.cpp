@@ -1,0 +1,271 @@
+//===- FakeCuda.cpp - A pretend libcuda for testing the driver path -------===//
+//
+// Built as a shared library and loaded through $ATTNC_LIBCUDA by
+// attnc-runtime-fakedriver-tests, so the host side of launches (contexts,
+// module loading, the shared-memory opt-in, argument passing, error text)
+// is tested on machines without a GPU. It mimics one "Fake H100" (sm_90,
+// 132 SMs, 227 KiB opt-in shared memory); device memory is host memory.
+//
+//===----------------------------------------------------------------------===//
+#include <cuda.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+thread_local CUcontext current = nullptr;
+CUcontext const kPrimary = reinterpret_cast<CUcontext>(uintptr_t(0x1000));
+int staticSmem = 1024;
+int maxDynamicSmem = 48 * 1024 - 1024; // what the function allows
+int setAttributeCalls = 0;
+int launches = 0;
+unsigned lastSmem = 0, lastGridX = 0, lastBlockX = 0;
+unsigned char lastParams[512];
+size_t paramBytes = 256;
+int modulesLoaded = 0, modulesUnloaded = 0;
+struct FakeFunction {
+  int dummy;
+} function;
+struct FakeModule {
+  int dummy;
+} module;
+} // namespace
+
+extern "C" {
+
+// Test hooks (looked up with dlsym by the tests).
+int fakeSetAttributeCalls() { return setAttributeCalls; }
+int fakeLaunches() { return launches; }
+unsigned fakeLastSmem() { return lastSmem; }
+unsigned fakeLastGridX() { return lastGridX; }
+const unsigned char *fakeLastParams() { return lastParams; }
+int fakeModulesLoaded() { return modulesLoaded; }
+int fakeModulesUnloaded() { return modulesUnloaded; }
+void fakeSetParamBytes(size_t n) { paramBytes = n; }
+
+CUresult cuGetErrorName(CUresult e, const char **s) {
+  switch (e) {
+  case CUDA_SUCCESS:
+    *s = "CUDA_SUCCESS";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *s = "CUDA_ERROR_INVALID_VALUE";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *s = "CUDA_ERROR_OUT_OF_MEMORY";
+    break;
+  case CUDA_ERROR_INVALID_IMAGE:
+    *s = "CUDA_ERROR_INVALID_IMAGE";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *s = "CUDA_ERROR_NOT_FOUND";
+    break;
+  case CUDA_ERROR_INVALID_CONTEXT:
+    *s = "CUDA_ERROR_INVALID_CONTEXT";
+    break;
+  case CUDA_ERROR_INVALID_DEVICE:
+    *s = "CUDA_ERROR_INVALID_DEVICE";
+    break;
+  default:
+    *s = nullptr;
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult cuGetErrorString(CUresult e, const char **s) {
+  switch (e) {
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *s = "out of memory";
+    break;
+  case CUDA_ERROR_INVALID_IMAGE:
+    *s = "device kernel image is invalid";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *s = "invalid argument";
+    break;
+  default:
+    *s = "fake error";
+    break;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult cuInit(unsigned) { return CUDA_SUCCESS; }
+CUresult cuDriverGetVersion(int *v) {
+  *v = 13000;
+  return CUDA_SUCCESS;
+}
+CUresult cuDeviceGetCount(int *n) {
+  *n = 1;
+  return CUDA_SUCCESS;
+}
+CUresult cuDeviceGet(CUdevice *d, int ordinal) {
+  if (ordinal != 0)
+    return CUDA_ERROR_INVALID_DEVICE;
+  *d = 0;
+  return CUDA_SUCCESS;
+}
+CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice) {
+  switch (a) {
+  case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:
+    *v = 9;
+    break;
+  case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR:
+    *v = 0;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:
+    *v = 132;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK:
+    *v = 49152;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN:
+    *v = 232448;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR:
+    *v = 233472;
+    break;
+  case CU_DEVICE_ATTRIBUTE_WARP_SIZE:
+    *v = 32;
+    break;
+  default:
+    *v = 0;
+    break;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult cuDeviceGetName(char *name, int len, CUdevice) {
+  std::strncpy(name, "Fake H100", size_t(len));
+  return CUDA_SUCCESS;
+}
+CUresult cuDevicePrimaryCtxRetain(CUcontext *c, CUdevice) {
+  *c = kPrimary;
+  return CUDA_SUCCESS;
+}
+CUresult cuCtxGetCurrent(CUcontext *c) {
+  *c = current;
+  return CUDA_SUCCESS;
+}
+CUresult cuCtxSetCurrent(CUcontext c) {
+  current = c;
+  return CUDA_SUCCESS;
+}
+CUresult cuCtxGetDevice(CUdevice *d) {
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  *d = 0;
+  return CUDA_SUCCESS;
+}
+CUresult cuCtxSynchronize() { return CUDA_SUCCESS; }
+
+CUresult cuModuleLoadData(CUmodule *m, const void *image) {
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  const char *p = static_cast<const char *>(image);
+  if (std::memcmp(p,
+                  "\x7f"
+                  "ELF",
+                  4) != 0 &&
+      !std::strstr(p, ".entry"))
+    return CUDA_ERROR_INVALID_IMAGE;
+  *m = reinterpret_cast<CUmodule>(&module);
+  ++modulesLoaded;
+  return CUDA_SUCCESS;
+}
+CUresult cuModuleUnload(CUmodule) {
+  ++modulesUnloaded;
+  return CUDA_SUCCESS;
+}
+CUresult cuModuleGetFunction(CUfunction *f, CUmodule, const char *name) {
+  if (std::strcmp(name, "k") != 0)
+    return CUDA_ERROR_NOT_FOUND;
+  *f = reinterpret_cast<CUfunction>(&function);
+  return CUDA_SUCCESS;
+}
+CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction) {
+  if (a == CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES)
+    *v = staticSmem;
+  else if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
+    *v = maxDynamicSmem;
+  else
+    *v = 0;
+  return CUDA_SUCCESS;
+}
+CUresult cuFuncSetAttribute(CUfunction, CUfunction_attribute a, int v) {
+  if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
+    if (v + staticSmem > 232448)
+      return CUDA_ERROR_INVALID_VALUE;
+    maxDynamicSmem = v;
+    ++setAttributeCalls;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult cuFuncGetParamInfo(CUfunction, size_t index, size_t *offset,
+                            size_t *size) {
+  if (index != 0)
+    return CUDA_ERROR_INVALID_VALUE;
+  *offset = 0;
+  *size = paramBytes;
+  return CUDA_SUCCESS;
+}
+CUresult cuLaunchKernel(CUfunction, unsigned gx, unsigned, unsigned,
+                        unsigned bx, unsigned, unsigned, unsigned smem,
+                        CUstream, void **params, void **) {
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  // Like the real driver: more than the function allows fails.
+  if (int(smem) > maxDynamicSmem)
+    return CUDA_ERROR_INVALID_VALUE;
+  ++launches;
+  lastSmem = smem;
+  lastGridX = gx;
+  lastBlockX = bx;
+  std::memcpy(lastParams, params[0],
+              paramBytes < sizeof(lastParams) ? paramBytes
+                                              : sizeof(lastParams));
+  return CUDA_SUCCESS;
+}
+
+CUresult cuMemAlloc(CUdeviceptr *p, size_t n) {
+  if (n >= (size_t(1) << 40))
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  *p = reinterpret_cast<CUdeviceptr>(std::malloc(n));
+  return CUDA_SUCCESS;
+}
+CUresult cuMemFree(CUdeviceptr p) {
+  std::free(reinterpret_cast<void *>(p));
+  return CUDA_SUCCESS;
+}
+CUresult cuMemcpyHtoD(CUdeviceptr d, const void *s, size_t n) {
+  std::memcpy(reinterpret_cast<void *>(d), s, n);
+  return CUDA_SUCCESS;
+}
+CUresult cuMemcpyDtoH(void *d, CUdeviceptr s, size_t n) {
+  std::memcpy(d, reinterpret_cast<void *>(s), n);
+  return CUDA_SUCCESS;
+}
+CUresult cuMemcpyDtoD(CUdeviceptr d, CUdeviceptr s, size_t n) {
+  std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<void *>(s), n);
+  return CUDA_SUCCESS;
+}
+CUresult cuMemsetD8(CUdeviceptr d, unsigned char v, size_t n) {
+  std::memset(reinterpret_cast<void *>(d), v, n);
+  return CUDA_SUCCESS;
+}
+CUresult cuStreamSynchronize(CUstream) { return CUDA_SUCCESS; }
+CUresult cuEventCreate(CUevent *e, unsigned) {
+  *e = reinterpret_cast<CUevent>(std::malloc(8));
+  return CUDA_SUCCESS;
+}
+CUresult cuEventRecord(CUevent, CUstream) { return CUDA_SUCCESS; }
+CUresult cuEventSynchronize(CUevent) { return CUDA_SUCCESS; }
+CUresult cuEventElapsedTime(float *ms, CUevent, CUevent) {
+  *ms = 1.5f;
+  return CUDA_SUCCESS;
+}
+CUresult cuEventDestroy(CUevent e) {
+  std::free(e);
+  return CUDA_SUCCESS;
+}
+
+} // extern "C"

@@ -1,0 +1,218 @@
+//===- FakeDriverTest.cpp - The driver path against a pretend libcuda ----===//
+//
+// Runs with ATTNC_LIBCUDA pointing at libattnc-fake-cuda.so (FakeCuda.cpp):
+// contexts, device queries, module loading through the kernel cache, the
+// shared-memory opt-in and argument passing, all without a GPU.
+//
+//===----------------------------------------------------------------------===//
+#include "attnc/CudaDriver.h"
+#include "attnc/Kernel.h"
+#include "attnc/KernelCache.h"
+
+#include "attnc/params.cuh"
+
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace attnc;
+
+namespace {
+
+template <typename Fn> Fn hook(const char *name) {
+  const char *lib = std::getenv("ATTNC_LIBCUDA");
+  void *h = lib ? dlopen(lib, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+  return h ? reinterpret_cast<Fn>(dlsym(h, name)) : nullptr;
+}
+
+int counter(const char *name) {
+  auto fn = hook<int (*)()>(name);
+  return fn ? fn() : -1;
+}
+
+const char *kKernel = "#include \"attnc/params.cuh\"\n"
+                      "extern \"C\" __global__ void k(attnc::FwdParams p) {\n"
+                      "  if (threadIdx.x == 0) *p.lse = p.scale;\n"
+                      "}\n";
+
+class FakeDriver : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto drv = CudaDriver::get();
+    ASSERT_TRUE(drv) << drv.error().str();
+    ASSERT_NE(hook<int (*)()>("fakeLaunches"), nullptr)
+        << "ATTNC_LIBCUDA is not the fake driver";
+    hook<void (*)(size_t)>("fakeSetParamBytes")(sizeof(FwdParams));
+  }
+  test::TempDir tmp;
+};
+
+} // namespace
+
+TEST_F(FakeDriver, DeviceQuery) {
+  auto drv = CudaDriver::get();
+  EXPECT_EQ((*drv)->version(), 13000);
+  auto n = deviceCount();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+  auto info = queryDevice(0);
+  ASSERT_TRUE(info) << info.error().str();
+  EXPECT_EQ(info->name, "Fake H100");
+  EXPECT_EQ(info->arch, "sm_90a");
+  EXPECT_EQ(info->smCount, 132);
+  EXPECT_EQ(info->maxSmemPerBlockOptin, 232448);
+  auto bad = queryDevice(3);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::NoDevice);
+  EXPECT_NE(bad.error().message().find("1 device(s)"), std::string::npos);
+}
+
+TEST_F(FakeDriver, ContextsAndMemory) {
+  auto ctx = ensureContext(0);
+  ASSERT_TRUE(ctx) << ctx.error().str();
+  auto again = ensureContext(0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *ctx);
+  auto cur = currentDevice();
+  ASSERT_TRUE(cur) << cur.error().str();
+  EXPECT_EQ(cur->ordinal, 0);
+
+  auto buf = DeviceBuffer::allocate(64);
+  ASSERT_TRUE(buf) << buf.error().str();
+  char in[64], out[64];
+  for (int i = 0; i < 64; ++i)
+    in[i] = char(i);
+  ASSERT_TRUE(buf->copyFromHost(in, 64));
+  ASSERT_TRUE(buf->copyToHost(out, 32, 32));
+  EXPECT_EQ(std::memcmp(out, in + 32, 32), 0);
+  Status range = buf->copyToHost(out, 64, 8);
+  ASSERT_FALSE(range);
+  EXPECT_EQ(range.error().code(), ErrorCode::InvalidArgument);
+  ASSERT_TRUE(buf->fill(7));
+  ASSERT_TRUE(buf->copyToHost(out, 1));
+  EXPECT_EQ(out[0], 7);
+
+  // Driver failures name the call, file:line, the error name and string.
+  auto huge = DeviceBuffer::allocate(size_t(1) << 41);
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().code(), ErrorCode::OutOfResources);
+  const std::string &m = huge.error().message();
+  EXPECT_EQ(m.rfind("cuMemAlloc failed at ", 0), 0u) << m;
+  EXPECT_NE(m.find("CudaDriver.cpp:"), std::string::npos) << m;
+  EXPECT_NE(m.find("CUDA_ERROR_OUT_OF_MEMORY (out of memory)"),
+            std::string::npos)
+      << m;
+
+  auto timer = EventTimer::create();
+  ASSERT_TRUE(timer) << timer.error().str();
+  ASSERT_TRUE(timer->start());
+  ASSERT_TRUE(timer->stop());
+  auto ms = timer->elapsedMs();
+  ASSERT_TRUE(ms);
+  EXPECT_EQ(*ms, 1.5f);
+}
+
+TEST_F(FakeDriver, BadImageIsReported) {
+  const char junk[] = "junk";
+  auto m = Module::load(junk, sizeof(junk), PayloadKind::Cubin);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("cuModuleLoadData failed"),
+            std::string::npos);
+  EXPECT_NE(m.error().message().find("CUDA_ERROR_INVALID_IMAGE"),
+            std::string::npos);
+}
+
+TEST_F(FakeDriver, CacheLoadsAndLaunches) {
+  KernelCache cache(KernelCacheOptions{tmp.path(), true, nullptr});
+  NvrtcOptions opts;
+  opts.arch = "sm_90a";
+  int loadedBefore = counter("fakeModulesLoaded");
+  CacheLookup lookup;
+  auto kernel = cache.getKernel(kKernel, opts, "k", &lookup);
+  ASSERT_TRUE(kernel) << kernel.error().str();
+  EXPECT_EQ(lookup.origin, CacheOrigin::Compiled);
+  EXPECT_EQ(counter("fakeModulesLoaded"), loadedBefore + 1);
+  EXPECT_EQ((*kernel)->staticSmemBytes(), 1024);
+
+  // Same context and key: the same kernel, no second module.
+  auto again = cache.getKernel(kKernel, opts, "k", &lookup);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get(), kernel->get());
+  EXPECT_EQ(lookup.origin, CacheOrigin::Memory);
+  EXPECT_EQ(counter("fakeModulesLoaded"), loadedBefore + 1);
+
+  auto missing = cache.getKernel(kKernel, opts, "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::NotFound);
+  EXPECT_NE(missing.error().message().find("'nope'"), std::string::npos);
+
+  FwdParams p;
+  std::memset(&p, 0, sizeof(p));
+  p.scale = 0.125f;
+  p.seqQ = 77;
+  int setsBefore = counter("fakeSetAttributeCalls");
+  int launchesBefore = counter("fakeLaunches");
+
+  // Small: no opt-in needed.
+  ASSERT_TRUE((*kernel)->launch(p, Dim3(3), Dim3(128), 16 * 1024, nullptr));
+  EXPECT_EQ(counter("fakeSetAttributeCalls"), setsBefore);
+  auto params = hook<const unsigned char *(*)()>("fakeLastParams")();
+  FwdParams seen;
+  std::memcpy(&seen, params, sizeof(seen));
+  EXPECT_EQ(seen.scale, 0.125f);
+  EXPECT_EQ(seen.seqQ, 77);
+  EXPECT_EQ(counter("fakeLastGridX"), 3);
+
+  // Large: raises the function's limit once, then reuses it.
+  Status big = (*kernel)->launch(p, Dim3(1), Dim3(128), 200 * 1024, nullptr);
+  ASSERT_TRUE(big) << big.error().str();
+  EXPECT_EQ(counter("fakeSetAttributeCalls"), setsBefore + 1);
+  ASSERT_TRUE((*kernel)->launch(p, Dim3(1), Dim3(128), 100 * 1024, nullptr));
+  EXPECT_EQ(counter("fakeSetAttributeCalls"), setsBefore + 1);
+  EXPECT_EQ(counter("fakeLaunches"), launchesBefore + 3);
+
+  // Beyond the opt-in maximum (232448 B, minus 1024 B static): an error
+  // naming both numbers, and no launch.
+  Status tooBig = (*kernel)->launch(p, Dim3(1), Dim3(128), 232448, nullptr);
+  ASSERT_FALSE(tooBig);
+  EXPECT_EQ(tooBig.error().code(), ErrorCode::OutOfResources);
+  const std::string &m = tooBig.error().message();
+  EXPECT_NE(m.find("needs 232448 B of dynamic shared memory (+ 1024 B "
+                   "static)"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("Fake H100 (sm_90a) allows at most 232448 B per block"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(counter("fakeLaunches"), launchesBefore + 3);
+
+  // A wrong argument size is caught when the driver reports parameter sizes.
+  char small[8] = {0};
+  Status wrong =
+      (*kernel)->launch(small, sizeof(small), Dim3(1), Dim3(32), 0, nullptr);
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message().find(
+                "takes a " + std::to_string(sizeof(FwdParams)) +
+                "-byte argument but the launch passed 8 bytes"),
+            std::string::npos)
+      << wrong.error().message();
+}
+
+TEST_F(FakeDriver, PtxModulesLoadToo) {
+  KernelCache cache(KernelCacheOptions{tmp.path(), true, nullptr});
+  NvrtcOptions opts;
+  opts.arch = "compute_90a";
+  auto kernel = cache.getKernel(kKernel, opts, "k");
+  ASSERT_TRUE(kernel) << kernel.error().str();
+  // A second cache object (a new process) loads from disk.
+  KernelCache second(KernelCacheOptions{tmp.path(), true, nullptr});
+  CacheLookup lookup;
+  auto k2 = second.getKernel(kKernel, opts, "k", &lookup);
+  ASSERT_TRUE(k2) << k2.error().str();
+  EXPECT_EQ(lookup.origin, CacheOrigin::Disk);
+}
