@@ -300,6 +300,14 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   info.maskFn = op.hasMaskPredicate();
   info.dropout = op.getDropout().convertToDouble();
   info.blockSkip = stringifyBlockSkip(op.getBlockSkip()).str();
+  auto shapeOf = [](Value v, int64_t (&dims)[4]) {
+    auto t = cast<RankedTensorType>(v.getType());
+    for (int i = 0; i < 4; ++i)
+      dims[i] = ShapedType::isDynamic(t.getDimSize(i)) ? -1 : t.getDimSize(i);
+  };
+  shapeOf(op.getQuery(), info.qShape);
+  shapeOf(op.getKey(), info.kShape);
+  shapeOf(op.getValue(), info.vShape);
 
   std::string body;
   llvm::raw_string_ostream os(body);
@@ -330,7 +338,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     Block &block = op.getScoreMod().front();
     RegionEmitter re(os, "    ");
     re.bind(block.getArgument(0), "s");
-    os << "    const long long bi = b, hi = h, qi = q, ki = k;\n";
+    os << "    [[maybe_unused]] const long long bi = b, hi = h, qi = q, ki = k;\n";
     re.bind(block.getArgument(1), "bi");
     re.bind(block.getArgument(2), "hi");
     re.bind(block.getArgument(3), "qi");
@@ -349,7 +357,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   if (info.maskFn) {
     Block &block = op.getMask().front();
     RegionEmitter re(os, "    ");
-    os << "    const long long bi = b, hi = h, qi = q, ki = k;\n";
+    os << "    [[maybe_unused]] const long long bi = b, hi = h, qi = q, ki = k;\n";
     re.bind(block.getArgument(0), "bi");
     re.bind(block.getArgument(1), "hi");
     re.bind(block.getArgument(2), "qi");

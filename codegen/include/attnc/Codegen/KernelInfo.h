@@ -49,6 +49,11 @@ struct KernelInfo {
   bool scoreMod = false, maskFn = false;
   double dropout = 0.0; // needs seed and offset when > 0
   std::string blockSkip = "none";
+  /// The spec's shapes of Q, K and V: [batch, heads, seq, dim], -1 where
+  /// the spec names a symbol (any size at run time).
+  int64_t qShape[4] = {-1, -1, -1, -1};
+  int64_t kShape[4] = {-1, -1, -1, -1};
+  int64_t vShape[4] = {-1, -1, -1, -1};
 };
 
 struct KernelSource {

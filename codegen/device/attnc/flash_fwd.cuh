@@ -1,0 +1,584 @@
+// attnc/flash_fwd.cuh - the forward attention kernel body that every
+// generated attnc kernel calls: attnc::flashFwd<Spec>(params).
+//
+// Spec (written by the code generator) provides
+//   using Element;                          // __half, __nv_bfloat16 or float
+//   kHeadDim, kHeadDimV, kBlockM, kBlockN, kWarps, kStages;
+//   kCausal, kWindow, kKeyPadding, kBlockSparse, kScoreMod, kMaskFn, kDropout;
+//   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
+//   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
+//
+// Launch: grid (ceil(seqQ / kBlockM), headsQ, batch), kWarps * 32 threads,
+// FwdTraits<Spec>::kSmemBytes of dynamic shared memory:
+//   (kBlockM * kHeadDim + kStages * kBlockN * (kHeadDim + kHeadDimV)) * sizeof(Element)
+// i.e. the Q tile plus kStages buffers of one K and one V tile, swizzled, no
+// padding. Global tiles need 16-byte aligned rows (strides in elements a
+// multiple of 16 / sizeof(Element)).
+//
+// __half / __nv_bfloat16: mma.sync m16n8k16 tensor-core kernel (sm_80+).
+// float: a SIMT fp32 kernel with the same contract (slow path).
+#pragma once
+
+#include "attnc/mask.cuh"
+#include "attnc/params.cuh"
+#include "attnc/philox.cuh"
+#include "attnc/softmax.cuh"
+#include "attnc/tile.cuh"
+
+namespace attnc {
+
+// ---------------------------------------------------------------------------
+// Traits: every size of the kernel, at compile time.
+// ---------------------------------------------------------------------------
+template <class Spec> struct FwdTraits {
+  using Element = typename Spec::Element;
+  static constexpr int kHeadDim = Spec::kHeadDim;
+  static constexpr int kHeadDimV = Spec::kHeadDimV;
+  static constexpr int kBlockM = Spec::kBlockM; // query rows per block (Br)
+  static constexpr int kBlockN = Spec::kBlockN; // keys per block (Bc)
+  static constexpr int kWarps = Spec::kWarps;
+  static constexpr int kStages = Spec::kStages; // K/V buffers in shared memory
+  static constexpr int kThreads = kWarps * 32;
+
+  static constexpr int kRowsPerWarp = kBlockM / kWarps;
+  static constexpr int kMTiles = kRowsPerWarp / 16; // 16-row mma tiles per warp
+  static constexpr int kNTiles = kBlockN / 8;       // 8-key tiles of S
+  static constexpr int kDTiles = kHeadDimV / 8;     // 8-column tiles of O
+  static constexpr int kQKSteps = kHeadDim / 16;    // k-steps of S = Q K^T
+  static constexpr int kPVSteps = kBlockN / 16;     // k-steps of O += P V
+
+  // Shared memory, in elements: Q, then kStages x (K, V).
+  static constexpr int kSmemQ = kBlockM * kHeadDim;
+  static constexpr int kSmemK = kBlockN * kHeadDim;
+  static constexpr int kSmemV = kBlockN * kHeadDimV;
+  static constexpr int kSmemStage = kSmemK + kSmemV;
+  static constexpr int kSmemBytes =
+      (kSmemQ + kStages * kSmemStage) * (int)sizeof(Element);
+
+  // Accumulator registers per thread (S and O); Q fragments stay in
+  // registers (loaded once) only when all of it fits comfortably.
+  static constexpr int kAccRegs = kMTiles * (kNTiles + kDTiles) * 4;
+  static constexpr int kQRegs = kMTiles * kQKSteps * 4;
+  static constexpr bool kQInRegs = kAccRegs + kQRegs <= 160;
+
+  static_assert(IsSame<Element, __half>::value ||
+                    IsSame<Element, __nv_bfloat16>::value ||
+                    IsSame<Element, float>::value,
+                "Element must be __half, __nv_bfloat16 or float");
+  static_assert(kHeadDim == 32 || kHeadDim == 64 || kHeadDim == 96 ||
+                    kHeadDim == 128 || kHeadDim == 192 || kHeadDim == 256,
+                "head dim must be 32, 64, 96, 128, 192 or 256");
+  static_assert(kHeadDimV == kHeadDim, "kHeadDimV must equal kHeadDim");
+  static_assert(kBlockM == 64 || kBlockM == 128, "kBlockM must be 64 or 128");
+  static_assert(kBlockN == 32 || kBlockN == 64 || kBlockN == 128,
+                "kBlockN must be 32, 64 or 128");
+  static_assert(kWarps == 4 || kWarps == 8, "kWarps must be 4 or 8");
+  static_assert(kBlockM % (16 * kWarps) == 0,
+                "each warp owns whole 16-row mma tiles");
+  static_assert(kStages == 1 || kStages == 2, "kStages must be 1 or 2");
+  static_assert(kNTiles % 2 == 0 && kDTiles % 2 == 0,
+                "ldmatrix.x4 loads two 8-wide tiles at once");
+};
+
+namespace detail {
+
+/// Per-block context shared by both kernels.
+template <class Spec> struct FwdBlock {
+  using Tr = FwdTraits<Spec>;
+  using T = typename Tr::Element;
+  const T *q, *k, *v; // this (batch, head) slice; q at row m0
+  T *o;
+  float *lse;
+  int b, h, mBlock, m0;
+
+  __device__ __forceinline__ FwdBlock(const FwdParams &p) {
+    // Causal: the last query blocks have the most keys; launch them first.
+    mBlock = Spec::kCausal ? (int)(gridDim.x - 1 - blockIdx.x) : (int)blockIdx.x;
+    h = blockIdx.y;
+    b = blockIdx.z;
+    m0 = mBlock * Tr::kBlockM;
+    const int hk = h / (p.headsQ / p.headsKV); // GQA / MQA
+    q = static_cast<const T *>(p.q) + b * p.qStrideB + h * p.qStrideH +
+        m0 * p.qStrideS;
+    k = static_cast<const T *>(p.k) + b * p.kStrideB + hk * p.kStrideH;
+    v = static_cast<const T *>(p.v) + b * p.vStrideB + hk * p.vStrideH;
+    o = static_cast<T *>(p.o) + b * p.oStrideB + h * p.oStrideH +
+        m0 * p.oStrideS;
+    lse = p.lse ? p.lse + b * p.lseStrideB + h * p.lseStrideH + m0 : nullptr;
+  }
+};
+
+/// The K/V pipeline over the active key blocks, last block first (the
+/// masked diagonal / tail blocks come first, then the full ones).
+///
+///   kStages == 2: block n+1's K and V stream into the other buffer while
+///                 block n is computed (one cp.async group per block).
+///   kStages == 1: one buffer; V(n) streams during S = Q K(n)^T and K(n-1)
+///                 during the softmax and P V(n) (FlashAttention-2 order).
+///
+/// body(sK, sV, nBlock, kind, scoresDone) computes one block. With
+/// kSplitKV (single buffer only) the body must call scoresDone() after its
+/// last read of sK and before its first read of sV; otherwise scoresDone is
+/// a no-op and both tiles are ready when the body starts.
+/// Returns false when no key block is active (the rows are fully masked).
+template <class Spec, bool kSplitKV, class Mask, class Body>
+__device__ __forceinline__ bool
+forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
+                typename FwdTraits<Spec>::Element *smem, Body &&body) {
+  using Tr = FwdTraits<Spec>;
+  using T = typename Tr::Element;
+  const int tid = threadIdx.x;
+  int nBegin, nEnd;
+  mask.keyBlockRange(nBegin, nEnd);
+  int kind;
+  int nb = mask.previousActive(nEnd - 1, nBegin, kind);
+  if (nb < nBegin)
+    return false;
+
+  T *sQ = smem;
+  T *sKV = smem + Tr::kSmemQ;
+  const long long kRow = p.kStrideS, vRow = p.vStrideS;
+  auto loadK = [&](T *dst, int n) {
+    loadTileAsync<Tr::kBlockN, Tr::kHeadDim, Tr::kThreads>(
+        dst, blk.k + (long long)n * Tr::kBlockN * kRow, kRow,
+        mask.seqK - n * Tr::kBlockN, tid);
+  };
+  auto loadV = [&](T *dst, int n) {
+    loadTileAsync<Tr::kBlockN, Tr::kHeadDimV, Tr::kThreads>(
+        dst, blk.v + (long long)n * Tr::kBlockN * vRow, vRow,
+        mask.seqK - n * Tr::kBlockN, tid);
+  };
+
+  // Prologue: Q and the first K (and V) tile in one group.
+  loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
+      sQ, blk.q, p.qStrideS, p.seqQ - blk.m0, tid);
+  loadK(sKV, nb);
+  if constexpr (Tr::kStages == 2)
+    loadV(sKV + Tr::kSmemK, nb);
+  cpAsyncCommit();
+
+  int stage = 0;
+  while (true) {
+    int kindNext;
+    const int nbNext = mask.previousActive(nb - 1, nBegin, kindNext);
+    const bool hasNext = nbNext >= nBegin;
+    T *sK = sKV + stage * Tr::kSmemStage;
+    T *sV = sK + Tr::kSmemK;
+    if constexpr (Tr::kStages == 2) {
+      if (hasNext) {
+        T *nK = sKV + (stage ^ 1) * Tr::kSmemStage;
+        loadK(nK, nbNext);
+        loadV(nK + Tr::kSmemK, nbNext);
+      }
+      cpAsyncCommit();  // possibly empty: keeps the group count uniform
+      cpAsyncWait<1>(); // this block's K and V have landed
+      __syncthreads();
+      body(sK, sV, nb, kind, [] {});
+      __syncthreads(); // all warps are done with this buffer before refill
+    } else {
+      cpAsyncWait<0>(); // K(nb) landed
+      __syncthreads();  // ... and every warp is done with V(nb + 1)
+      loadV(sV, nb);
+      cpAsyncCommit();
+      if constexpr (kSplitKV) {
+        body(sK, sV, nb, kind, [&] {
+          cpAsyncWait<0>(); // V(nb) landed
+          __syncthreads();  // ... and every warp is done with K(nb)
+          if (hasNext) {
+            loadK(sK, nbNext);
+            cpAsyncCommit();
+          }
+        });
+      } else {
+        cpAsyncWait<0>();
+        __syncthreads();
+        body(sK, sV, nb, kind, [] {});
+        __syncthreads();
+        if (hasNext) {
+          loadK(sK, nbNext);
+          cpAsyncCommit();
+        }
+      }
+    }
+    if (!hasNext)
+      break;
+    nb = nbNext;
+    kind = kindNext;
+    if constexpr (Tr::kStages == 2)
+      stage ^= 1;
+  }
+  return true;
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------
+// Tensor-core kernel (__half, __nv_bfloat16): mma.sync m16n8k16.
+// Warp w owns query rows [w * kRowsPerWarp, (w + 1) * kRowsPerWarp) of the
+// block; S and O live in accumulator registers; P goes from the S
+// accumulators straight into A operands of the P V mma (no shared memory).
+// ---------------------------------------------------------------------------
+template <class Spec>
+__device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
+  using Tr = FwdTraits<Spec>;
+  using T = typename Tr::Element;
+  using Ops = ElementOps<T>;
+  using VTile = SmemTile<Tr::kHeadDimV, sizeof(T)>;
+  constexpr int kMTiles = Tr::kMTiles, kNTiles = Tr::kNTiles,
+                kDTiles = Tr::kDTiles;
+
+  extern __shared__ __align__(128) unsigned char attncSmem[];
+  T *sQ = reinterpret_cast<T *>(attncSmem);
+
+  const detail::FwdBlock<Spec> blk(p);
+  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask(p, blk.b, blk.h,
+                                                       blk.m0);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, t = lane & 3; // mma fragment row / column pair
+  const int warpRow = warp * Tr::kRowsPerWarp;
+
+  // Exponent multiplier (see softmax.cuh): raw scores with the scale folded
+  // in, or modified scores in natural units.
+  const float mulLog2 = Spec::kScoreMod ? kLog2e : p.scaleLog2;
+  const unsigned long long dropThreshold =
+      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0ull;
+
+  float accO[kMTiles][kDTiles][4];
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int dt = 0; dt < kDTiles; ++dt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        accO[mt][dt][e] = 0.f;
+  OnlineSoftmax<kMTiles> softmax;
+  softmax.init();
+
+  constexpr int kQFragTiles = Tr::kQInRegs ? kMTiles : 1;
+  constexpr int kQFragSteps = Tr::kQInRegs ? Tr::kQKSteps : 1;
+  unsigned qFrag[kQFragTiles][kQFragSteps][4];
+  bool qLoaded = false;
+  // ldmatrix.x4 of A (16x16 of Q at rows mt, cols ks): lanes 0-15 address
+  // rows 0-15 of the left 8 columns, lanes 16-31 the right 8 columns.
+  LdsmLane<Tr::kHeadDim, sizeof(T)> qLane;
+  qLane.init(sQ, warpRow + (lane & 15), lane >> 4);
+  auto loadQFrag = [&](unsigned (&a)[4], int mt, int ks) {
+    ldmatrixX4(a, qLane.addr(mt * 16, ks));
+  };
+  // B fragments of S = Q K^T: K rows are the columns of B (non-transposed
+  // ldmatrix). Matrices: (keys 0-7, d 0-7), (keys 0-7, d 8-15),
+  // (keys 8-15, d 0-7), (keys 8-15, d 8-15).
+  LdsmLane<Tr::kHeadDim, sizeof(T)> kLane;
+  kLane.init(sQ + Tr::kSmemQ, (lane & 7) + ((lane >> 4) << 3),
+             (lane >> 3) & 1);
+  // B fragments of O += P V: V is [keys, d] row-major, the transpose of the
+  // col-major B: ldmatrix.trans. Matrices: (keys 0-7, d 0-7),
+  // (keys 8-15, d 0-7), (keys 0-7, d 8-15), (keys 8-15, d 8-15).
+  LdsmLane<Tr::kHeadDimV, sizeof(T)> vLane;
+  vLane.init(sQ + Tr::kSmemQ + Tr::kSmemK, lane & 15, lane >> 4);
+
+  auto body = [&](const T *sK, const T *sV, int nb, int kind,
+                  auto &&scoresDone) {
+    // Byte offset of this block's K/V buffer from buffer 0 (0 with one).
+    const unsigned stageOff =
+        Tr::kStages == 1
+            ? 0u
+            : (unsigned)(reinterpret_cast<const char *>(sK) -
+                         reinterpret_cast<const char *>(sQ + Tr::kSmemQ));
+    if constexpr (Tr::kQInRegs) {
+      if (!qLoaded) {
+#pragma unroll
+        for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+          for (int ks = 0; ks < Tr::kQKSteps; ++ks)
+            loadQFrag(qFrag[mt][ks], mt, ks);
+        qLoaded = true;
+      }
+    }
+    // S = Q K^T --------------------------------------------------------
+    float s[kMTiles][kNTiles][4];
+#pragma unroll
+    for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          s[mt][nt][e] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < Tr::kQKSteps; ++ks) {
+      unsigned a[kMTiles][4];
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt) {
+        if constexpr (Tr::kQInRegs) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            a[mt][e] = qFrag[mt][ks][e];
+        } else {
+          loadQFrag(a[mt], mt, ks);
+        }
+      }
+#pragma unroll
+      for (int np = 0; np < kNTiles / 2; ++np) {
+        unsigned bk[4]; // key tiles 2np and 2np+1
+        ldmatrixX4(bk, kLane.addr(np * 16, ks) + stageOff);
+#pragma unroll
+        for (int mt = 0; mt < kMTiles; ++mt) {
+          mma16816<T>(s[mt][2 * np], a[mt], bk[0], bk[1]);
+          mma16816<T>(s[mt][2 * np + 1], a[mt], bk[2], bk[3]);
+        }
+      }
+    }
+    scoresDone();
+
+    // Score modifier and masks ----------------------------------------
+    const int n0 = nb * Tr::kBlockN;
+    if (Spec::kScoreMod || kind == kBlockPartial) {
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
+            const int j = n0 + nt * 8 + 2 * t + (e & 1);
+            float x = s[mt][nt][e];
+            const bool keep = kind != kBlockPartial || mask.allowed(i, j);
+            if constexpr (Spec::kScoreMod)
+              x = keep ? Spec::scoreMod(x * p.scale, blk.b, blk.h, i, j, p)
+                       : negInf();
+            else
+              x = keep ? x : negInf();
+            s[mt][nt][e] = x;
+          }
+    }
+
+    // Online softmax: S -> P, O rescaled ------------------------------
+    softmax.update(s, accO, mulLog2);
+
+    // Dropout: zero the dropped P (the row sum above is of the undropped
+    // softmax, so LSE is too); dropoutScale is applied once at the end.
+    if constexpr (Spec::kDropout) {
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int i = blk.m0 + warpRow + mt * 16 + g + r * 8;
+#pragma unroll
+          for (int nt = 0; nt < kNTiles; ++nt) {
+            const int j = n0 + nt * 8 + 2 * t; // even: words 0,1 or 2,3
+            PhiloxWords w = dropoutWords(p.seed, p.offset, blk.b, blk.h, i, j);
+            const unsigned w0 = (j & 2) ? w.z : w.x, w1 = (j & 2) ? w.w : w.y;
+            if (!dropoutKeepWord(w0, dropThreshold))
+              s[mt][nt][2 * r] = 0.f;
+            if (!dropoutKeepWord(w1, dropThreshold))
+              s[mt][nt][2 * r + 1] = 0.f;
+          }
+        }
+    }
+
+    // O += P V ----------------------------------------------------------
+#pragma unroll
+    for (int ps = 0; ps < Tr::kPVSteps; ++ps) {
+      // The S accumulators of key tiles 2ps, 2ps+1 are exactly the A
+      // fragment of a 16x16 P tile: (g, 2t..), (g+8, 2t..), (g, 2t+8..), ...
+      unsigned a[kMTiles][4];
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt) {
+        a[mt][0] = Ops::pack(s[mt][2 * ps][0], s[mt][2 * ps][1]);
+        a[mt][1] = Ops::pack(s[mt][2 * ps][2], s[mt][2 * ps][3]);
+        a[mt][2] = Ops::pack(s[mt][2 * ps + 1][0], s[mt][2 * ps + 1][1]);
+        a[mt][3] = Ops::pack(s[mt][2 * ps + 1][2], s[mt][2 * ps + 1][3]);
+      }
+#pragma unroll
+      for (int dp = 0; dp < kDTiles / 2; ++dp) {
+        unsigned bv[4]; // d tiles 2dp and 2dp+1
+        ldmatrixX4Trans(bv, vLane.addr(ps * 16, dp) + stageOff);
+#pragma unroll
+        for (int mt = 0; mt < kMTiles; ++mt) {
+          mma16816<T>(accO[mt][2 * dp], a[mt], bv[0], bv[1]);
+          mma16816<T>(accO[mt][2 * dp + 1], a[mt], bv[2], bv[3]);
+        }
+      }
+    }
+  };
+
+  detail::forEachKeyBlock<Spec, true>(p, blk, mask, sQ, body);
+
+  // Epilogue: O / rowSum into this warp's own rows of the Q tile (no other
+  // warp reads them), then 16-byte coalesced stores; LSE from lane t == 0.
+  const float outScale = Spec::kDropout ? p.dropoutScale : 1.f;
+#pragma unroll
+  for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float oScale, lse;
+      softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
+      const int row = warpRow + mt * 16 + g + r * 8;
+#pragma unroll
+      for (int dt = 0; dt < kDTiles; ++dt) {
+        unsigned packed = Ops::pack(accO[mt][dt][2 * r] * oScale,
+                                    accO[mt][dt][2 * r + 1] * oScale);
+        *reinterpret_cast<unsigned *>(sQ + VTile::offset(row, dt) + 2 * t) =
+            packed;
+      }
+      if (blk.lse && t == 0 && blk.m0 + row < p.seqQ)
+        blk.lse[row] = lse;
+    }
+  __syncwarp();
+  constexpr int kChunks = VTile::kChunks;
+  constexpr int kTotal = Tr::kRowsPerWarp * kChunks;
+  static_assert(kTotal % 32 == 0, "whole rows per warp");
+#pragma unroll
+  for (int it = 0; it < kTotal / 32; ++it) {
+    const int idx = it * 32 + lane, row = warpRow + idx / kChunks,
+              c = idx % kChunks;
+    if (blk.m0 + row < p.seqQ)
+      *reinterpret_cast<uint4 *>(blk.o + row * p.oStrideS +
+                                 c * VTile::kPerChunk) =
+          *reinterpret_cast<const uint4 *>(sQ + VTile::offset(row, c));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SIMT fp32 kernel (Element = float). Same tiles and pipeline; warp w owns
+// rows [w * kRowsPerWarp, ...) one at a time; lane l owns keys l + 32 c of S
+// and columns l + 32 c of O. Exact fp32 math (expf, no tensor cores).
+// ---------------------------------------------------------------------------
+template <class Spec>
+__device__ __forceinline__ void flashFwdSimt(const FwdParams &p) {
+  using Tr = FwdTraits<Spec>;
+  using QTile = SmemTile<Tr::kHeadDim, 4>;
+  using KTile = SmemTile<Tr::kHeadDim, 4>;
+  using VTile = SmemTile<Tr::kHeadDimV, 4>;
+  constexpr int kRows = Tr::kRowsPerWarp;
+  constexpr int kKeyGroups = Tr::kBlockN / 32;
+  constexpr int kDGroups = Tr::kHeadDimV / 32;
+
+  extern __shared__ __align__(128) unsigned char attncSmem[];
+  float *sQ = reinterpret_cast<float *>(attncSmem);
+
+  const detail::FwdBlock<Spec> blk(p);
+  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask(p, blk.b, blk.h,
+                                                       blk.m0);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int warpRow = warp * kRows;
+  const unsigned long long dropThreshold =
+      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0ull;
+
+  float acc[kRows][kDGroups];
+  float rowMax[kRows], rowSum[kRows]; // natural-log domain, whole row
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    rowMax[r] = negInf();
+    rowSum[r] = 0.f;
+#pragma unroll
+    for (int dg = 0; dg < kDGroups; ++dg)
+      acc[r][dg] = 0.f;
+  }
+
+  auto body = [&](const float *sK, const float *sV, int nb, int kind,
+                  auto &&scoresDone) {
+    const int n0 = nb * Tr::kBlockN;
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      const int row = warpRow + r, i = blk.m0 + row;
+      float s[kKeyGroups];
+#pragma unroll
+      for (int c = 0; c < kKeyGroups; ++c) {
+        const int key = c * 32 + lane;
+        float dot = 0.f;
+#pragma unroll 4
+        for (int ch = 0; ch < QTile::kChunks; ++ch) {
+          const float4 qv =
+              *reinterpret_cast<const float4 *>(sQ + QTile::offset(row, ch));
+          const float4 kv =
+              *reinterpret_cast<const float4 *>(sK + KTile::offset(key, ch));
+          dot = fmaf(qv.x, kv.x, dot);
+          dot = fmaf(qv.y, kv.y, dot);
+          dot = fmaf(qv.z, kv.z, dot);
+          dot = fmaf(qv.w, kv.w, dot);
+        }
+        const int j = n0 + key;
+        float x = dot * p.scale;
+        const bool keep = kind != kBlockPartial || mask.allowed(i, j);
+        if constexpr (Spec::kScoreMod)
+          x = keep ? Spec::scoreMod(x, blk.b, blk.h, i, j, p) : negInf();
+        else
+          x = keep ? x : negInf();
+        s[c] = x;
+      }
+      // Online softmax for this row (see softmax.cuh; natural units here).
+      float newMax = rowMax[r];
+#pragma unroll
+      for (int c = 0; c < kKeyGroups; ++c)
+        newMax = fmaxf(newMax, s[c]);
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1)
+        newMax = fmaxf(newMax, __shfl_xor_sync(0xffffffffu, newMax, off));
+      // -inf - -inf would be NaN: subtract 0 while the row is fully masked.
+      const float sub = newMax == negInf() ? 0.f : newMax;
+      const float corr = expf(rowMax[r] - sub);
+      rowMax[r] = newMax;
+      float sum = 0.f;
+#pragma unroll
+      for (int c = 0; c < kKeyGroups; ++c) {
+        s[c] = expf(s[c] - sub);
+        sum += s[c];
+        if constexpr (Spec::kDropout)
+          if (!dropoutKeep(p.seed, p.offset, dropThreshold, blk.b, blk.h, i,
+                           n0 + c * 32 + lane))
+            s[c] = 0.f;
+      }
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1)
+        sum += __shfl_xor_sync(0xffffffffu, sum, off);
+      rowSum[r] = rowSum[r] * corr + sum;
+#pragma unroll
+      for (int dg = 0; dg < kDGroups; ++dg)
+        acc[r][dg] *= corr;
+      // O[row] += P[row] V: P broadcast from its owning lane.
+#pragma unroll
+      for (int c = 0; c < kKeyGroups; ++c) {
+#pragma unroll 4
+        for (int kk = 0; kk < 32; ++kk) {
+          const float pk = __shfl_sync(0xffffffffu, s[c], kk);
+          const int key = c * 32 + kk;
+#pragma unroll
+          for (int dg = 0; dg < kDGroups; ++dg) {
+            const int col = dg * 32 + lane;
+            acc[r][dg] = fmaf(pk, sV[VTile::offset(key, col >> 2) + (col & 3)],
+                              acc[r][dg]);
+          }
+        }
+      }
+    }
+    scoresDone(); // a no-op: the pipeline runs unsplit for this kernel
+  };
+
+  detail::forEachKeyBlock<Spec, false>(p, blk, mask, sQ, body);
+
+  const float outScale = Spec::kDropout ? p.dropoutScale : 1.f;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    const int row = warpRow + r;
+    if (blk.m0 + row >= p.seqQ)
+      continue;
+    const bool any = rowSum[r] > 0.f;
+    const float oScale = any ? outScale / rowSum[r] : 0.f;
+#pragma unroll
+    for (int dg = 0; dg < kDGroups; ++dg)
+      blk.o[row * p.oStrideS + dg * 32 + lane] = acc[r][dg] * oScale;
+    if (blk.lse && lane == 0)
+      blk.lse[row] = any ? rowMax[r] + logf(rowSum[r]) : negInf();
+  }
+}
+
+/// The entry point of every generated forward kernel.
+template <class Spec> __device__ __forceinline__ void flashFwd(const FwdParams &p) {
+  if constexpr (ElementOps<typename Spec::Element>::kTensorCore)
+    flashFwdTensorCore<Spec>(p);
+  else
+    flashFwdSimt<Spec>(p);
+}
+
+} // namespace attnc

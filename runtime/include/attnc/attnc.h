@@ -1,0 +1,118 @@
+//===- attnc.h - the attnc C++ API for host programs ------------*- C++ -*-===//
+//
+// JIT-compile an attention spec at run time and call the kernel on device
+// pointers:
+//
+//   attnc::CompileOptions opts;                 // target: the live GPU
+//   auto attn = attnc::compile(R"(
+//     attention causal {
+//       q: bf16[b, h, n, 128]  k: bf16[b, h, m, 128]  v: bf16[b, h, m, 128]
+//       s = matmul(q, k^T) * rsqrt(128)
+//       s = mask(s, causal)
+//       p = softmax(s)
+//       o = matmul(p, v)
+//       return o, logsumexp
+//     })", opts);
+//   if (!attn) { std::cerr << attn.error().str(); return 1; }
+//   attnc::RunArgs args;
+//   args.q = attnc::TensorArg::contiguous(dQ, {B, H, N, 128});  ... k, v, o
+//   args.lse = dLse;
+//   attnc::Status st = (*attn)->run(args);      // async on args.stream
+//
+// Everything returns errors as values (attnc::Expected / attnc::Status),
+// never aborts. Kernels are cached in memory and on disk ($ATTNC_CACHE_DIR).
+// Thread-safe: compile and run may be called from several threads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_ATTNC_H
+#define ATTNC_ATTNC_H
+
+#include "attnc/Codegen/KernelInfo.h"
+#include "attnc/Status.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace attnc {
+
+struct CompileOptions {
+  /// GPU architecture ("sm_80", "sm_90a", ...). Empty: the current device's
+  /// (needs a driver); compiling for a named target needs no GPU.
+  std::string target;
+  /// Which `attention` block of the spec; empty: the first one.
+  std::string kernel;
+  /// Explicit tiles (0 = chosen by the SRAM model).
+  int blockM = 0, blockN = 0, warps = 0, stages = 0;
+  /// Shared-memory budget per block (0 = the target's opt-in maximum).
+  int64_t sramBudgetBytes = 0;
+  /// Skip the disk cache (the in-memory cache is always used).
+  bool noDiskCache = false;
+  /// Treat NVRTC warnings as errors.
+  bool warningsAsErrors = false;
+  /// Progress and timing messages ("-v"): cache hits, compile times.
+  std::function<void(const std::string &)> log;
+};
+
+/// A rank-4 tensor on the device: [batch, heads, seq, dim] in elements; the
+/// last stride must be 1. Strides let callers pass [b, s, h, d] memory.
+struct TensorArg {
+  const void *data = nullptr;
+  int64_t shape[4] = {0, 0, 0, 0};
+  int64_t strides[4] = {0, 0, 0, 0};
+
+  static TensorArg contiguous(const void *data, const int64_t (&shape)[4]);
+  /// The common [batch, seq, heads, dim] memory layout, viewed as
+  /// [batch, heads, seq, dim].
+  static TensorArg bshd(const void *data, const int64_t (&bhsdShape)[4]);
+};
+
+struct RunArgs {
+  TensorArg q, k, v;
+  TensorArg o;           // written; same element type as q
+  float *lse = nullptr;  // [batch, headsQ, seqQ] contiguous, or null
+  const int32_t *kvLengths = nullptr;      // [batch], spec with lengths(...)
+  const uint8_t *blockLayout = nullptr;    // spec with blocks(...)
+  int64_t layoutShape[3] = {0, 0, 0};      // [1 or headsQ, qBlocks, kBlocks]
+  uint64_t seed = 0, offset = 0;           // spec with dropout
+  void *stream = nullptr;                  // CUstream; null = default stream
+};
+
+/// A compiled attention kernel.
+class Attention {
+public:
+  virtual ~Attention() = default;
+  virtual const KernelInfo &info() const = 0;
+  /// The generated CUDA source and the PTX NVRTC produced for it.
+  virtual const std::string &cudaSource() const = 0;
+  /// Where the binary came from ("compiled", "memory", "disk") and the time.
+  virtual std::string provenance() const = 0;
+  /// Checks `args` against the spec and launches asynchronously.
+  virtual Status run(const RunArgs &args) const = 0;
+  /// The IO cost model's table for these sizes (bytes, FLOPs, bound).
+  virtual std::string ioReport(int64_t batch, int64_t headsQ,
+                               int64_t headsKV, int64_t seqQ,
+                               int64_t seqK) const = 0;
+  /// Evaluates the spec's score modifier (raw q.k in, including the scale)
+  /// and `where` predicates on the CPU, for float64 references.
+  virtual double evalScore(double qk, int b, int h, int i, int j) const = 0;
+  virtual bool evalWhere(int b, int h, int i, int j) const = 0;
+};
+
+/// Compiles the spec text (front end, passes, codegen, NVRTC, cache) and
+/// loads the kernel on the current device.
+Expected<std::shared_ptr<Attention>> compile(const std::string &specText,
+                                             const CompileOptions &options,
+                                             const std::string &filename =
+                                                 "<spec>");
+/// compile() on the contents of a .attn file.
+Expected<std::shared_ptr<Attention>>
+compileFile(const std::string &path, const CompileOptions &options);
+
+/// "0.1.0".
+const char *version();
+
+} // namespace attnc
+
+#endif // ATTNC_ATTNC_H

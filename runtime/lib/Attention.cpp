@@ -1,0 +1,337 @@
+//===- Attention.cpp - the attnc C++ API ----------------------------------===//
+//
+// compile(): spec text -> front end -> passes -> CUDA -> NVRTC (cached) ->
+// loaded kernel. run(): validate the caller's tensors against the spec, fill
+// attnc::FwdParams and launch.
+//
+//===----------------------------------------------------------------------===//
+#include "attnc/attnc.h"
+
+#include "attn/Model/Report.h"
+#include "attn/Model/Target.h"
+#include "attnc/CudaDriver.h"
+#include "attnc/DSL/Interpreter.h"
+#include "attnc/Driver/Backend.h"
+#include "attnc/KernelCache.h"
+#include "attnc/Version.h"
+
+#include "attnc/params.cuh"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <climits>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace attnc;
+
+TensorArg TensorArg::contiguous(const void *data, const int64_t (&shape)[4]) {
+  TensorArg t;
+  t.data = data;
+  for (int i = 0; i < 4; ++i)
+    t.shape[i] = shape[i];
+  t.strides[3] = 1;
+  t.strides[2] = shape[3];
+  t.strides[1] = shape[2] * shape[3];
+  t.strides[0] = shape[1] * shape[2] * shape[3];
+  return t;
+}
+
+TensorArg TensorArg::bshd(const void *data, const int64_t (&s)[4]) {
+  // memory [b, s, h, d]; logical [b, h, s, d]
+  TensorArg t;
+  t.data = data;
+  for (int i = 0; i < 4; ++i)
+    t.shape[i] = s[i];
+  t.strides[3] = 1;
+  t.strides[1] = s[3];
+  t.strides[2] = s[1] * s[3];
+  t.strides[0] = s[2] * s[1] * s[3];
+  return t;
+}
+
+const char *attnc::version() { return attncVersion(); }
+
+namespace {
+
+Error invalid(const std::string &msg) {
+  return makeError(ErrorCode::InvalidArgument, msg);
+}
+
+const char *kDimNames[4] = {"batch", "heads", "seq", "head dim"};
+
+/// Checks one tensor argument: pointer, alignment, strides, and the spec's
+/// static dimensions.
+Status checkTensor(const char *name, const TensorArg &t, const int64_t (&spec)[4],
+                   int elemBytes) {
+  if (!t.data)
+    return invalid(std::string(name) + ": null device pointer");
+  if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
+    return invalid(std::string(name) +
+                   ": pointer is not 16-byte aligned (the kernel copies "
+                   "16-byte vectors)");
+  for (int i = 0; i < 4; ++i) {
+    if (t.shape[i] <= 0)
+      return invalid(std::string(name) + ": " + kDimNames[i] + " is " +
+                     std::to_string(t.shape[i]) + "; every size must be >= 1");
+    if (t.shape[i] > INT_MAX)
+      return invalid(std::string(name) + ": " + kDimNames[i] + " " +
+                     std::to_string(t.shape[i]) + " exceeds 2^31-1");
+    if (spec[i] >= 0 && t.shape[i] != spec[i])
+      return invalid(std::string(name) + ": " + kDimNames[i] + " is " +
+                     std::to_string(t.shape[i]) + " but the spec fixes it to " +
+                     std::to_string(spec[i]));
+  }
+  if (t.strides[3] != 1)
+    return invalid(std::string(name) + ": the head dim must be contiguous "
+                                       "(stride 1), got stride " +
+                   std::to_string(t.strides[3]));
+  for (int i = 0; i < 3; ++i) {
+    if (t.strides[i] < 0)
+      return invalid(std::string(name) + ": negative stride " +
+                     std::to_string(t.strides[i]) + " in dim " +
+                     std::to_string(i));
+    if ((t.strides[i] * elemBytes) % 16 != 0 && t.shape[i] > 1)
+      return invalid(std::string(name) + ": stride of dim " +
+                     std::to_string(i) + " (" + std::to_string(t.strides[i]) +
+                     " elements) is not a multiple of 16 bytes");
+  }
+  return success();
+}
+
+class AttentionImpl final : public Attention {
+public:
+  AttentionImpl(KernelSource kernel, std::shared_ptr<dsl::ModuleAST> ast,
+                const dsl::AttentionSpecAST *spec,
+                std::shared_ptr<Kernel> loaded, std::string provenance,
+                mlir::attn::model::TargetInfo target)
+      : kernel_(std::move(kernel)), ast_(std::move(ast)), spec_(spec),
+        loaded_(std::move(loaded)), provenance_(std::move(provenance)),
+        target_(std::move(target)) {}
+
+  const KernelInfo &info() const override { return kernel_.info; }
+  const std::string &cudaSource() const override { return kernel_.source; }
+  std::string provenance() const override { return provenance_; }
+
+  double evalScore(double qk, int b, int h, int i, int j) const override {
+    return dsl::evalScoreMod(*spec_, qk, b, h, i, j, /*includeScale=*/true);
+  }
+  bool evalWhere(int b, int h, int i, int j) const override {
+    return dsl::evalWhere(*spec_, b, h, i, j);
+  }
+
+  std::string ioReport(int64_t batch, int64_t headsQ, int64_t headsKV,
+                       int64_t seqQ, int64_t seqK) const override {
+    const KernelInfo &k = kernel_.info;
+    mlir::attn::model::AttentionProblem p;
+    p.batch = batch;
+    p.headsQ = headsQ;
+    p.headsKV = headsKV;
+    p.seqQ = seqQ;
+    p.seqK = seqK;
+    p.headDim = k.headDim;
+    p.headDimV = k.headDimV;
+    p.elementBytes = elementBytes(k.element);
+    p.causal = k.causal;
+    if (k.window)
+      p.window = mlir::attn::model::Window{k.windowLeft, k.windowRight};
+    p.dropout = k.dropout;
+    return mlir::attn::model::formatReport(
+        k.specName, target_, p,
+        mlir::attn::model::TileConfig{k.blockM, k.blockN, k.warps, k.stages});
+  }
+
+  Status run(const RunArgs &a) const override {
+    const KernelInfo &k = kernel_.info;
+    int eb = elementBytes(k.element);
+    ATTNC_RETURN_IF_ERROR(checkTensor("q", a.q, k.qShape, eb));
+    ATTNC_RETURN_IF_ERROR(checkTensor("k", a.k, k.kShape, eb));
+    ATTNC_RETURN_IF_ERROR(checkTensor("v", a.v, k.vShape, eb));
+    int64_t oShape[4] = {a.q.shape[0], a.q.shape[1], a.q.shape[2],
+                         k.headDimV};
+    ATTNC_RETURN_IF_ERROR(checkTensor("o", a.o, oShape, eb));
+    int64_t b = a.q.shape[0], hq = a.q.shape[1], n = a.q.shape[2];
+    int64_t hk = a.k.shape[1], m = a.k.shape[2];
+    if (a.k.shape[0] != b || a.v.shape[0] != b)
+      return invalid("k/v: batch " + std::to_string(a.k.shape[0]) + "/" +
+                     std::to_string(a.v.shape[0]) + " differs from q's " +
+                     std::to_string(b));
+    if (a.v.shape[1] != hk || a.v.shape[2] != m)
+      return invalid("v: heads x seq " + std::to_string(a.v.shape[1]) + "x" +
+                     std::to_string(a.v.shape[2]) + " differs from k's " +
+                     std::to_string(hk) + "x" + std::to_string(m));
+    if (a.q.shape[3] != k.headDim || a.k.shape[3] != k.headDim ||
+        a.v.shape[3] != k.headDimV)
+      return invalid("head dims q/k/v " + std::to_string(a.q.shape[3]) + "/" +
+                     std::to_string(a.k.shape[3]) + "/" +
+                     std::to_string(a.v.shape[3]) + " differ from the spec's " +
+                     std::to_string(k.headDim));
+    if (hq % hk != 0)
+      return invalid("q has " + std::to_string(hq) +
+                     " heads, not a multiple of the " + std::to_string(hk) +
+                     " heads of k/v (grouped-query attention)");
+    if (b > 65535 || hq > 65535)
+      return invalid("batch " + std::to_string(b) + " or heads " +
+                     std::to_string(hq) + " exceeds the grid limit 65535");
+    if (a.lse && reinterpret_cast<uintptr_t>(a.lse) % 4 != 0)
+      return invalid("lse: pointer is not 4-byte aligned");
+
+    FwdParams p{};
+    p.q = a.q.data;
+    p.k = a.k.data;
+    p.v = a.v.data;
+    p.o = const_cast<void *>(a.o.data);
+    p.lse = a.lse;
+    p.qStrideB = a.q.strides[0], p.qStrideH = a.q.strides[1],
+    p.qStrideS = a.q.strides[2];
+    p.kStrideB = a.k.strides[0], p.kStrideH = a.k.strides[1],
+    p.kStrideS = a.k.strides[2];
+    p.vStrideB = a.v.strides[0], p.vStrideH = a.v.strides[1],
+    p.vStrideS = a.v.strides[2];
+    p.oStrideB = a.o.strides[0], p.oStrideH = a.o.strides[1],
+    p.oStrideS = a.o.strides[2];
+    p.lseStrideB = hq * n;
+    p.lseStrideH = n;
+    p.batch = int(b), p.headsQ = int(hq), p.headsKV = int(hk);
+    p.seqQ = int(n), p.seqK = int(m);
+    // The kernel hands scoreMod the scaled score s = scale * q.k.
+    p.scale = float(k.scale);
+    p.scaleLog2 = float(k.scale * 1.4426950408889634);
+    p.windowLeft = int(std::min<int64_t>(k.windowLeft, INT_MAX));
+    p.windowRight = int(std::min<int64_t>(k.windowRight, INT_MAX));
+    if (k.keyPadding) {
+      if (!a.kvLengths)
+        return invalid("kvLengths: the spec masks by key lengths; pass a "
+                       "device array of batch int32 lengths");
+      p.kvLengths = a.kvLengths;
+    }
+    if (k.blockSparse) {
+      if (!a.blockLayout)
+        return invalid("blockLayout: the spec is block-sparse; pass a "
+                       "device array [1 or heads, qBlocks, kBlocks] of uint8");
+      int64_t qb = (n + k.sparseBlockQ - 1) / k.sparseBlockQ;
+      int64_t kb = (m + k.sparseBlockK - 1) / k.sparseBlockK;
+      if ((a.layoutShape[0] != 1 && a.layoutShape[0] != hq) ||
+          a.layoutShape[1] < qb || a.layoutShape[2] < kb)
+        return invalid("blockLayout: shape [" +
+                       std::to_string(a.layoutShape[0]) + ", " +
+                       std::to_string(a.layoutShape[1]) + ", " +
+                       std::to_string(a.layoutShape[2]) +
+                       "] does not cover [1 or " + std::to_string(hq) + ", " +
+                       std::to_string(qb) + ", " + std::to_string(kb) +
+                       "] blocks of " + std::to_string(k.sparseBlockQ) + "x" +
+                       std::to_string(k.sparseBlockK));
+      p.blockLayout = a.blockLayout;
+      p.layoutStrideH = a.layoutShape[0] == 1 ? 0
+                                              : a.layoutShape[1] *
+                                                    a.layoutShape[2];
+      p.layoutStrideQ = a.layoutShape[2];
+      p.layoutQBlocks = int(a.layoutShape[1]);
+      p.layoutKBlocks = int(a.layoutShape[2]);
+      p.sparseBlockQ = int(k.sparseBlockQ);
+      p.sparseBlockK = int(k.sparseBlockK);
+    }
+    p.dropoutP = float(k.dropout);
+    p.dropoutScale = k.dropout > 0 ? float(1.0 / (1.0 - k.dropout)) : 1.0f;
+    p.seed = a.seed;
+    p.offset = a.offset;
+
+    Dim3 grid(unsigned((n + k.blockM - 1) / k.blockM), unsigned(hq),
+              unsigned(b));
+    Dim3 block(unsigned(k.warps * 32));
+    return loaded_->launch(p, grid, block, size_t(k.smemBytes),
+                           static_cast<CUstream>(a.stream));
+  }
+
+private:
+  KernelSource kernel_;
+  std::shared_ptr<dsl::ModuleAST> ast_;
+  const dsl::AttentionSpecAST *spec_;
+  std::shared_ptr<Kernel> loaded_;
+  std::string provenance_;
+  mlir::attn::model::TargetInfo target_;
+};
+
+} // namespace
+
+Expected<std::shared_ptr<Attention>>
+attnc::compile(const std::string &specText, const CompileOptions &options,
+               const std::string &filename) {
+  std::string target = options.target;
+  mlir::attn::model::TargetInfo targetInfo;
+  if (target.empty()) {
+    Expected<DeviceInfo> dev = currentDevice();
+    if (!dev)
+      return dev.takeError().addContext(
+          "no target given and no GPU to take it from");
+    target = dev->arch;
+    targetInfo = mlir::attn::model::fromDevice(
+        dev->ccMajor, dev->ccMinor, dev->smCount,
+        int(dev->maxSmemPerBlockOptin), int(dev->maxSmemPerSm));
+  }
+  if (std::optional<mlir::attn::model::TargetInfo> t =
+          mlir::attn::model::lookupTarget(target))
+    targetInfo = *t;
+  else
+    return makeError(ErrorCode::Unsupported,
+                     mlir::attn::model::unknownTargetMessage(target));
+
+  BackendOptions backend;
+  backend.target = target;
+  backend.sramBudgetBytes = options.sramBudgetBytes;
+  backend.blockM = options.blockM;
+  backend.blockN = options.blockN;
+  backend.warps = options.warps;
+  backend.stages = options.stages;
+  SpecCompilation compiled;
+  std::string diag;
+  llvm::raw_string_ostream errs(diag);
+  if (!compileSpecToCuda(specText, filename, options.kernel, backend, compiled,
+                         errs))
+    return makeError(ErrorCode::InvalidArgument, diag);
+  KernelSource &kernel = compiled.kernels.front();
+  const dsl::AttentionSpecAST *spec =
+      compiled.ast->lookup(kernel.info.specName);
+  if (!spec)
+    return makeError(ErrorCode::Unknown,
+                     "internal: no AST for " + kernel.info.specName);
+
+  NvrtcOptions nvrtc;
+  nvrtc.arch = target;
+  nvrtc.warningsAsErrors = options.warningsAsErrors;
+  nvrtc.programName = kernel.info.specName + ".cu";
+  KernelCache *cache = &KernelCache::global();
+  std::unique_ptr<KernelCache> memoryOnly;
+  if (options.noDiskCache) {
+    memoryOnly = std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
+    cache = memoryOnly.get();
+  }
+  if (options.log)
+    cache->setLogHook([log = options.log](LogLevel, const std::string &m) {
+      log(m);
+    });
+  CacheLookup lookup;
+  Expected<std::shared_ptr<Kernel>> loaded =
+      cache->getKernel(kernel.source, nvrtc, kernel.info.kernelName, &lookup);
+  if (!loaded)
+    return loaded.takeError();
+  std::ostringstream prov;
+  prov << cacheOriginName(lookup.origin) << " in " << lookup.ms << " ms";
+  if (options.log)
+    options.log("kernel " + kernel.info.kernelName + " for " + target + ": " +
+                prov.str());
+  return std::shared_ptr<Attention>(std::make_shared<AttentionImpl>(
+      std::move(kernel), compiled.ast, spec, std::move(*loaded), prov.str(),
+      targetInfo));
+}
+
+Expected<std::shared_ptr<Attention>>
+attnc::compileFile(const std::string &path, const CompileOptions &options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return makeError(ErrorCode::NotFound, path + ": cannot open the spec file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return compile(text.str(), options, path);
+}
