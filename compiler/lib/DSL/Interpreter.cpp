@@ -1,0 +1,250 @@
+//===- Interpreter.cpp - evaluate DSL expressions on the CPU --------------===//
+#include "attnc/DSL/Interpreter.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace attnc::dsl;
+
+// Integer arithmetic wraps (two's complement) instead of overflowing.
+static int64_t wrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) +
+                              static_cast<uint64_t>(b));
+}
+static int64_t wrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                              static_cast<uint64_t>(b));
+}
+static int64_t wrapMul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) *
+                              static_cast<uint64_t>(b));
+}
+static int64_t safeDiv(int64_t a, int64_t b) { // floor division
+  if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
+    return 0;
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    --q;
+  return q;
+}
+static int64_t safeRem(int64_t a, int64_t b) { // C remainder
+  if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
+    return 0;
+  return a % b;
+}
+static int64_t toInt(double v) {
+  if (!(v == v) || v >= 9.2e18 || v <= -9.2e18)
+    return 0;
+  return static_cast<int64_t>(v);
+}
+
+static EvalValue numeric(bool asInt, int64_t i, double f) {
+  return asInt ? EvalValue::ofInt(i) : EvalValue::ofFloat(f);
+}
+
+static EvalValue evalCall(const Expr &e, const EvalEnv &env) {
+  const std::string &n = e.name;
+  auto arg = [&](size_t i) { return evalExpr(*e.args[i], env); };
+  if (n == "select" || n == "where") {
+    EvalValue c = arg(0);
+    return c.b ? arg(1) : arg(2);
+  }
+  if (n == "min" || n == "max") {
+    EvalValue a = arg(0), b = arg(1);
+    bool isMin = n == "min";
+    if (a.type == ScalarType::Int && b.type == ScalarType::Int)
+      return EvalValue::ofInt(isMin ? std::min(a.i, b.i) : std::max(a.i, b.i));
+    double x = a.asDouble(), y = b.asDouble();
+    if (std::isnan(x) || std::isnan(y)) // like arith.minimumf/maximumf
+      return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+    return EvalValue::ofFloat(isMin ? std::min(x, y) : std::max(x, y));
+  }
+  if (n == "abs") {
+    EvalValue a = arg(0);
+    if (a.type == ScalarType::Int)
+      return EvalValue::ofInt(a.i < 0 ? wrapSub(0, a.i) : a.i);
+    return EvalValue::ofFloat(std::fabs(a.asDouble()));
+  }
+  if (n == "div")
+    return EvalValue::ofInt(safeDiv(arg(0).i, arg(1).i));
+  if (n == "float")
+    return EvalValue::ofFloat(arg(0).asDouble());
+  if (n == "pow")
+    return EvalValue::ofFloat(std::pow(arg(0).asDouble(), arg(1).asDouble()));
+  double x = arg(0).asDouble();
+  if (n == "exp")
+    return EvalValue::ofFloat(std::exp(x));
+  if (n == "exp2")
+    return EvalValue::ofFloat(std::exp2(x));
+  if (n == "log")
+    return EvalValue::ofFloat(std::log(x));
+  if (n == "log2")
+    return EvalValue::ofFloat(std::log2(x));
+  if (n == "tanh")
+    return EvalValue::ofFloat(std::tanh(x));
+  if (n == "sqrt")
+    return EvalValue::ofFloat(std::sqrt(x));
+  if (n == "rsqrt")
+    return EvalValue::ofFloat(1.0 / std::sqrt(x));
+  if (n == "sigmoid")
+    return EvalValue::ofFloat(1.0 / (1.0 + std::exp(-x)));
+  if (n == "alibi_slope") {
+    // 2^(-8 (h + 1) / H), the slopes of the ALiBi paper for H heads.
+    double heads = arg(1).asDouble();
+    return EvalValue::ofFloat(std::exp2(-8.0 * (x + 1.0) / heads));
+  }
+  return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+}
+
+EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
+  switch (e.kind) {
+  case ExprKind::Number:
+    return e.isIntLiteral ? EvalValue::ofInt(toInt(e.number))
+                          : EvalValue::ofFloat(e.number);
+  case ExprKind::Ident:
+    switch (e.ref) {
+    case IdentRef::Scores:
+      return EvalValue::ofFloat(env.score);
+    case IdentRef::IndexB:
+      return EvalValue::ofInt(env.b);
+    case IdentRef::IndexH:
+      return EvalValue::ofInt(env.h);
+    case IdentRef::IndexQ:
+      return EvalValue::ofInt(env.q);
+    case IdentRef::IndexK:
+      return EvalValue::ofInt(env.k);
+    case IdentRef::Constant:
+      return e.type == ScalarType::Int ? EvalValue::ofInt(toInt(e.constValue))
+                                       : EvalValue::ofFloat(e.constValue);
+    default:
+      return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+    }
+  case ExprKind::Unary: {
+    EvalValue a = evalExpr(*e.args[0], env);
+    switch (e.op) {
+    case OpKind::Neg:
+      return a.type == ScalarType::Int ? EvalValue::ofInt(wrapSub(0, a.i))
+                                       : EvalValue::ofFloat(-a.asDouble());
+    case OpKind::Not:
+      return EvalValue::ofBool(!a.b);
+    default:
+      return a;
+    }
+  }
+  case ExprKind::Binary: {
+    EvalValue a = evalExpr(*e.args[0], env);
+    EvalValue b = evalExpr(*e.args[1], env);
+    bool ints = a.type == ScalarType::Int && b.type == ScalarType::Int;
+    bool bools = a.type == ScalarType::Bool && b.type == ScalarType::Bool;
+    double x = a.asDouble(), y = b.asDouble();
+    switch (e.op) {
+    case OpKind::Add:
+      return numeric(ints, wrapAdd(a.i, b.i), x + y);
+    case OpKind::Sub:
+      return numeric(ints, wrapSub(a.i, b.i), x - y);
+    case OpKind::Mul:
+      return numeric(ints, wrapMul(a.i, b.i), x * y);
+    case OpKind::Div:
+      return EvalValue::ofFloat(x / y);
+    case OpKind::Mod:
+      return EvalValue::ofInt(safeRem(a.i, b.i));
+    case OpKind::Lt:
+      return EvalValue::ofBool(ints ? a.i < b.i : x < y);
+    case OpKind::Le:
+      return EvalValue::ofBool(ints ? a.i <= b.i : x <= y);
+    case OpKind::Gt:
+      return EvalValue::ofBool(ints ? a.i > b.i : x > y);
+    case OpKind::Ge:
+      return EvalValue::ofBool(ints ? a.i >= b.i : x >= y);
+    case OpKind::Eq:
+      return EvalValue::ofBool(bools ? a.b == b.b : ints ? a.i == b.i : x == y);
+    case OpKind::Ne:
+      return EvalValue::ofBool(bools ? a.b != b.b : ints ? a.i != b.i : x != y);
+    case OpKind::And:
+      return EvalValue::ofBool(a.b && b.b);
+    case OpKind::Or:
+      return EvalValue::ofBool(a.b || b.b);
+    default:
+      return a;
+    }
+  }
+  case ExprKind::Ternary:
+    return evalExpr(*e.args[0], env).b ? evalExpr(*e.args[1], env)
+                                       : evalExpr(*e.args[2], env);
+  case ExprKind::Call:
+    return evalCall(e, env);
+  case ExprKind::Transpose:
+    break;
+  }
+  return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+}
+
+double attnc::dsl::evalScoreMod(const AttentionSpecAST &spec, double s, long b,
+                                long h, long q, long k, bool includeScale) {
+  EvalEnv env;
+  env.b = b, env.h = h, env.q = q, env.k = k;
+  for (const ChainStep &step : spec.steps) {
+    switch (step.kind) {
+    case ChainStep::QK:
+    case ChainStep::Scale:
+      if (includeScale && step.hasScale)
+        s *= step.scale;
+      break;
+    case ChainStep::ScoreMod:
+      env.score = s;
+      s = evalExpr(*step.expr, env).asDouble();
+      break;
+    default:
+      break;
+    }
+  }
+  return s;
+}
+
+bool attnc::dsl::evalWhere(const AttentionSpecAST &spec, long b, long h, long q,
+                           long k) {
+  EvalEnv env;
+  env.b = b, env.h = h, env.q = q, env.k = k;
+  for (const ChainStep &step : spec.steps)
+    if (step.kind == ChainStep::Mask && step.mask == MaskKind::Where &&
+        !evalExpr(*step.expr, env).b)
+      return false;
+  return true;
+}
+
+bool attnc::dsl::evalMask(const AttentionSpecAST &spec, long b, long h, long q,
+                          long k, const MaskContext &ctx) {
+  long shift = ctx.m - ctx.n; // bottom-right alignment
+  for (const ChainStep &step : spec.steps) {
+    if (step.kind != ChainStep::Mask)
+      continue;
+    switch (step.mask) {
+    case MaskKind::Causal:
+      if (k > q + shift)
+        return false;
+      break;
+    case MaskKind::Window:
+      if (k < q + shift - step.windowLeft || k > q + shift + step.windowRight)
+        return false;
+      break;
+    case MaskKind::Lengths:
+      if (ctx.kvLengths && b >= 0 &&
+          static_cast<size_t>(b) < ctx.numKvLengths && k >= ctx.kvLengths[b])
+        return false;
+      break;
+    case MaskKind::Blocks:
+      if (ctx.layoutAt && step.blockQ > 0 && step.blockK > 0 &&
+          ctx.layoutAt(h, q / step.blockQ, k / step.blockK) == 0)
+        return false;
+      break;
+    case MaskKind::Where: {
+      EvalEnv env;
+      env.b = b, env.h = h, env.q = q, env.k = k;
+      if (!evalExpr(*step.expr, env).b)
+        return false;
+      break;
+    }
+    }
+  }
+  return true;
+}

@@ -1,0 +1,431 @@
+//===- Lowering.cpp - DSL to the unfused attn dialect ---------------------===//
+#include "attnc/DSL/Lowering.h"
+
+#include "attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attnc::dsl;
+
+namespace {
+
+/// Emits the arith/math ops of one expression inside a score-modifier or
+/// mask-predicate region. Ints are `index`, floats `f32`, conditions `i1`.
+class ExprEmitter {
+public:
+  ExprEmitter(OpBuilder &b, StringAttr file, Value score, ValueRange indices)
+      : b(b), file(file), score(score), indices(indices) {}
+
+  Location loc(SourceLoc l) { return FileLineColLoc::get(file, l.line, l.col); }
+
+  /// The value of `e` in its own type (Expr::type).
+  Value emit(const Expr &e);
+  /// The value of `e` converted to `want` (Int -> Float promotes).
+  Value emitAs(const Expr &e, ScalarType want) {
+    // An integer constant used as a float is emitted as an f32 constant.
+    if (want == ScalarType::Float && e.type == ScalarType::Int) {
+      if (e.kind == ExprKind::Number)
+        return f32(e.number, loc(e.loc));
+      if (e.kind == ExprKind::Ident && e.ref == IdentRef::Constant)
+        return f32(e.constValue, loc(e.loc));
+    }
+    return convert(emit(e), e.type, want, loc(e.loc));
+  }
+
+private:
+  Value f32(double v, Location l) {
+    return arith::ConstantOp::create(b, l,
+                                     b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value idx(int64_t v, Location l) {
+    return arith::ConstantIndexOp::create(b, l, v);
+  }
+  Value convert(Value v, ScalarType from, ScalarType to, Location l) {
+    if (from == to || to != ScalarType::Float || from != ScalarType::Int)
+      return v;
+    // index -> i64 -> f32
+    Value i = arith::IndexCastOp::create(b, l, b.getI64Type(), v);
+    return arith::SIToFPOp::create(b, l, b.getF32Type(), i);
+  }
+  /// The common type of two operands: Int only when both are.
+  static ScalarType join(ScalarType a, ScalarType c) {
+    return a == c ? a : ScalarType::Float;
+  }
+  Value emitBinary(const Expr &e);
+  Value emitCall(const Expr &e);
+  Value emitSelect(const Expr &e, const Expr &c, const Expr &x, const Expr &y);
+
+  OpBuilder &b;
+  StringAttr file;
+  Value score;
+  ValueRange indices; // b, h, q, k
+};
+
+} // namespace
+
+Value ExprEmitter::emit(const Expr &e) {
+  Location l = loc(e.loc);
+  switch (e.kind) {
+  case ExprKind::Number:
+    return e.isIntLiteral ? idx(static_cast<int64_t>(e.number), l)
+                          : f32(e.number, l);
+  case ExprKind::Ident:
+    switch (e.ref) {
+    case IdentRef::Scores:
+      return score;
+    case IdentRef::IndexB:
+      return indices[0];
+    case IdentRef::IndexH:
+      return indices[1];
+    case IdentRef::IndexQ:
+      return indices[2];
+    case IdentRef::IndexK:
+      return indices[3];
+    default:
+      return e.type == ScalarType::Int
+                 ? idx(static_cast<int64_t>(e.constValue), l)
+                 : f32(e.constValue, l);
+    }
+  case ExprKind::Unary: {
+    Value a = emit(*e.args[0]);
+    if (e.op == OpKind::Not) {
+      Value t = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+      return arith::XOrIOp::create(b, l, a, t);
+    }
+    if (e.op == OpKind::Plus)
+      return a;
+    if (e.type == ScalarType::Int)
+      return arith::SubIOp::create(b, l, idx(0, l), a);
+    return arith::NegFOp::create(b, l, a);
+  }
+  case ExprKind::Binary:
+    return emitBinary(e);
+  case ExprKind::Ternary:
+    return emitSelect(e, *e.args[0], *e.args[1], *e.args[2]);
+  case ExprKind::Call:
+    return emitCall(e);
+  case ExprKind::Transpose:
+    break;
+  }
+  return f32(std::nan(""), l); // Sema rejects this
+}
+
+Value ExprEmitter::emitSelect(const Expr &e, const Expr &c, const Expr &x,
+                              const Expr &y) {
+  Value cond = emit(c);
+  Value a = emitAs(x, e.type), v = emitAs(y, e.type);
+  return arith::SelectOp::create(b, loc(e.loc), cond, a, v);
+}
+
+Value ExprEmitter::emitBinary(const Expr &e) {
+  Location l = loc(e.loc);
+  const Expr &x = *e.args[0], &y = *e.args[1];
+  ScalarType common = join(x.type, y.type);
+  if (e.op == OpKind::And || e.op == OpKind::Or) {
+    Value a = emit(x), c = emit(y);
+    if (e.op == OpKind::And)
+      return arith::AndIOp::create(b, l, a, c);
+    return arith::OrIOp::create(b, l, a, c);
+  }
+  if (e.op == OpKind::Div)
+    common = ScalarType::Float;
+  Value a = emitAs(x, common), c = emitAs(y, common);
+  bool ints = common == ScalarType::Int || common == ScalarType::Bool;
+  switch (e.op) {
+  case OpKind::Add:
+    return ints ? Value(arith::AddIOp::create(b, l, a, c))
+                : Value(arith::AddFOp::create(b, l, a, c));
+  case OpKind::Sub:
+    return ints ? Value(arith::SubIOp::create(b, l, a, c))
+                : Value(arith::SubFOp::create(b, l, a, c));
+  case OpKind::Mul:
+    return ints ? Value(arith::MulIOp::create(b, l, a, c))
+                : Value(arith::MulFOp::create(b, l, a, c));
+  case OpKind::Div:
+    return arith::DivFOp::create(b, l, a, c);
+  case OpKind::Mod:
+    return arith::RemSIOp::create(b, l, a, c);
+  default:
+    break;
+  }
+  // Comparisons.
+  arith::CmpIPredicate ip;
+  arith::CmpFPredicate fp;
+  switch (e.op) {
+  case OpKind::Lt:
+    ip = arith::CmpIPredicate::slt, fp = arith::CmpFPredicate::OLT;
+    break;
+  case OpKind::Le:
+    ip = arith::CmpIPredicate::sle, fp = arith::CmpFPredicate::OLE;
+    break;
+  case OpKind::Gt:
+    ip = arith::CmpIPredicate::sgt, fp = arith::CmpFPredicate::OGT;
+    break;
+  case OpKind::Ge:
+    ip = arith::CmpIPredicate::sge, fp = arith::CmpFPredicate::OGE;
+    break;
+  case OpKind::Eq:
+    ip = arith::CmpIPredicate::eq, fp = arith::CmpFPredicate::OEQ;
+    break;
+  default:
+    ip = arith::CmpIPredicate::ne, fp = arith::CmpFPredicate::UNE;
+    break;
+  }
+  if (ints)
+    return arith::CmpIOp::create(b, l, ip, a, c);
+  return arith::CmpFOp::create(b, l, fp, a, c);
+}
+
+Value ExprEmitter::emitCall(const Expr &e) {
+  Location l = loc(e.loc);
+  const std::string &n = e.name;
+  if (n == "select" || n == "where")
+    return emitSelect(e, *e.args[0], *e.args[1], *e.args[2]);
+  if (n == "min" || n == "max") {
+    Value a = emitAs(*e.args[0], e.type), c = emitAs(*e.args[1], e.type);
+    if (e.type == ScalarType::Int)
+      return n == "min" ? Value(arith::MinSIOp::create(b, l, a, c))
+                        : Value(arith::MaxSIOp::create(b, l, a, c));
+    return n == "min" ? Value(arith::MinimumFOp::create(b, l, a, c))
+                      : Value(arith::MaximumFOp::create(b, l, a, c));
+  }
+  if (n == "abs") {
+    Value a = emit(*e.args[0]);
+    if (e.type != ScalarType::Int)
+      return math::AbsFOp::create(b, l, a);
+    // |x| = x < 0 ? 0 - x : x
+    Value zero = idx(0, l);
+    Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, a, zero);
+    Value minus = arith::SubIOp::create(b, l, zero, a);
+    return arith::SelectOp::create(b, l, neg, minus, a);
+  }
+  if (n == "div")
+    return arith::FloorDivSIOp::create(b, l, emit(*e.args[0]),
+                                       emit(*e.args[1]));
+  if (n == "pow")
+    return math::PowFOp::create(b, l, emitAs(*e.args[0], ScalarType::Float),
+                                emitAs(*e.args[1], ScalarType::Float));
+  if (n == "alibi_slope") {
+    // 2^(-8 (h + 1) / H)
+    Value h = emitAs(*e.args[0], ScalarType::Float);
+    Value heads = emitAs(*e.args[1], ScalarType::Float);
+    Value h1 = arith::AddFOp::create(b, l, h, f32(1.0, l));
+    Value num = arith::MulFOp::create(b, l, f32(-8.0, l), h1);
+    Value ex = arith::DivFOp::create(b, l, num, heads);
+    return math::Exp2Op::create(b, l, ex);
+  }
+  Value x = emitAs(*e.args[0], ScalarType::Float);
+  if (n == "float")
+    return x;
+  if (n == "exp")
+    return math::ExpOp::create(b, l, x);
+  if (n == "exp2")
+    return math::Exp2Op::create(b, l, x);
+  if (n == "log")
+    return math::LogOp::create(b, l, x);
+  if (n == "log2")
+    return math::Log2Op::create(b, l, x);
+  if (n == "tanh")
+    return math::TanhOp::create(b, l, x);
+  if (n == "sqrt")
+    return math::SqrtOp::create(b, l, x);
+  if (n == "rsqrt")
+    return math::RsqrtOp::create(b, l, x);
+  if (n == "sigmoid") {
+    // 1 / (1 + exp(-x))
+    Value nx = arith::NegFOp::create(b, l, x);
+    Value ex = math::ExpOp::create(b, l, nx);
+    Value one = f32(1.0, l);
+    Value den = arith::AddFOp::create(b, l, one, ex);
+    return arith::DivFOp::create(b, l, one, den);
+  }
+  return f32(std::nan(""), l); // Sema rejects unknown functions
+}
+
+//===----------------------------------------------------------------------===//
+// Specs
+//===----------------------------------------------------------------------===//
+
+static Type elementType(OpBuilder &b, ElemType t) {
+  switch (t) {
+  case ElemType::F16:
+    return b.getF16Type();
+  case ElemType::BF16:
+    return b.getBF16Type();
+  case ElemType::F32:
+    return b.getF32Type();
+  case ElemType::I8:
+    return b.getI8Type();
+  case ElemType::I32:
+    return b.getI32Type();
+  case ElemType::I64:
+    return b.getI64Type();
+  }
+  return b.getF32Type();
+}
+
+static int64_t dimSize(const DimAST &d) {
+  return d.isSymbol() ? ShapedType::kDynamic : d.value;
+}
+
+static Type inputType(OpBuilder &b, const TypeAST &t) {
+  Type e = elementType(b, t.elem);
+  if (t.scalar)
+    return e;
+  SmallVector<int64_t> shape;
+  for (const DimAST &d : t.dims)
+    shape.push_back(dimSize(d));
+  return RankedTensorType::get(shape, e);
+}
+
+static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
+                      ModuleOp into) {
+  OpBuilder b(into.getContext());
+  auto loc = [&](SourceLoc l) -> Location {
+    return FileLineColLoc::get(file, l.line, l.col);
+  };
+  const TypeAST &q = spec.queryInput().type, &k = spec.keyInput().type,
+                &v = spec.valueInput().type;
+  SmallVector<Type> argTypes;
+  for (const InputDecl &in : spec.inputs)
+    argTypes.push_back(inputType(b, in.type));
+  auto outType = RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
+                                        dimSize(q.dims[2]), dimSize(v.dims[3])},
+                                       elementType(b, v.elem));
+  auto scoreType =
+      RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
+                             dimSize(q.dims[2]), dimSize(k.dims[2])},
+                            b.getF32Type());
+
+  b.setInsertionPointToEnd(into.getBody());
+  auto func = func::FuncOp::create(b, loc(spec.loc), spec.name,
+                                   b.getFunctionType(argTypes, {outType}));
+  if (spec.returnsLogSumExp)
+    func->setAttr(kReturnsLseAttrName, b.getUnitAttr());
+  Block *entry = func.addEntryBlock();
+  for (auto [i, in] : llvm::enumerate(spec.inputs)) {
+    func.setArgAttr(i, kArgNameAttrName, b.getStringAttr(in.name));
+    entry->getArgument(i).setLoc(
+        NameLoc::get(b.getStringAttr(in.name), loc(in.loc)));
+  }
+  b.setInsertionPointToStart(entry);
+  auto arg = [&](int i) { return entry->getArgument(i); };
+
+  Value cur;
+  Type indexType = b.getIndexType();
+  for (const ChainStep &st : spec.steps) {
+    Location l = loc(st.loc);
+    switch (st.kind) {
+    case ChainStep::QK:
+      // S = Q K^T (f32 accumulation)
+      cur = attn::MatmulOp::create(b, l, scoreType, arg(st.lhsInput),
+                                   arg(st.rhsInput), /*transpose_rhs=*/true);
+      if (st.hasScale)
+        cur = attn::ScaleOp::create(b, l, scoreType, cur,
+                                    b.getF64FloatAttr(st.scale));
+      break;
+    case ChainStep::Scale:
+      cur = attn::ScaleOp::create(b, l, scoreType, cur,
+                                  b.getF64FloatAttr(st.scale));
+      break;
+    case ChainStep::ScoreMod: {
+      auto op = attn::ScoreModOp::create(b, l, scoreType, cur);
+      Block *body = new Block();
+      op.getBody().push_back(body);
+      body->addArgument(b.getF32Type(), l);
+      for (int i = 0; i < 4; ++i)
+        body->addArgument(indexType, l);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(body);
+      ExprEmitter em(b, file, body->getArgument(0),
+                     body->getArguments().drop_front());
+      Value r = em.emitAs(*st.expr, ScalarType::Float);
+      attn::YieldOp::create(b, l, ValueRange{r});
+      cur = op.getResult();
+      break;
+    }
+    case ChainStep::Mask: {
+      attn::MaskKind kind;
+      switch (st.mask) {
+      case MaskKind::Causal:
+        kind = attn::MaskKind::causal;
+        break;
+      case MaskKind::Window:
+        kind = attn::MaskKind::window;
+        break;
+      case MaskKind::Lengths:
+        kind = attn::MaskKind::lengths;
+        break;
+      case MaskKind::Blocks:
+        kind = attn::MaskKind::blocks;
+        break;
+      default:
+        kind = attn::MaskKind::where;
+        break;
+      }
+      Value aux = st.auxInput >= 0 ? arg(st.auxInput) : Value();
+      auto op = attn::MaskOp::create(b, l, kind, cur, aux);
+      if (st.mask == MaskKind::Window) {
+        op.setWindowLeftAttr(b.getI64IntegerAttr(st.windowLeft));
+        op.setWindowRightAttr(b.getI64IntegerAttr(st.windowRight));
+      }
+      if (st.mask == MaskKind::Blocks) {
+        op.setBlockQAttr(b.getI64IntegerAttr(st.blockQ));
+        op.setBlockKAttr(b.getI64IntegerAttr(st.blockK));
+      }
+      if (st.mask == MaskKind::Where) {
+        Block *body = new Block();
+        op.getPredicate().push_back(body);
+        for (int i = 0; i < 4; ++i)
+          body->addArgument(indexType, l);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(body);
+        ExprEmitter em(b, file, Value(), body->getArguments());
+        Value r = em.emit(*st.expr);
+        attn::YieldOp::create(b, l, ValueRange{r});
+      }
+      cur = op.getResult();
+      break;
+    }
+    case ChainStep::Softmax:
+      cur = attn::SoftmaxOp::create(b, l, scoreType, cur);
+      break;
+    case ChainStep::Dropout:
+      cur = attn::DropoutOp::create(b, l, scoreType, cur, arg(st.seedInput),
+                                    arg(st.offsetInput),
+                                    b.getF64FloatAttr(st.dropout));
+      break;
+    case ChainStep::PV:
+      // O = P V
+      cur = attn::MatmulOp::create(b, l, outType, cur, arg(st.rhsInput),
+                                   /*transpose_rhs=*/false);
+      break;
+    }
+  }
+  func::ReturnOp::create(b, loc(spec.loc), ValueRange{cur});
+}
+
+LogicalResult attnc::dsl::lowerToAttn(const ModuleAST &module, ModuleOp into,
+                                      llvm::StringRef kernel) {
+  MLIRContext *ctx = into.getContext();
+  ctx->loadDialect<attn::AttnDialect, func::FuncDialect, arith::ArithDialect,
+                   math::MathDialect>();
+  StringAttr file = StringAttr::get(ctx, module.filename);
+  bool found = kernel.empty();
+  for (const AttentionSpecAST &spec : module.specs) {
+    if (!kernel.empty() && spec.name != kernel)
+      continue;
+    found = true;
+    if (!spec.analyzed || spec.query < 0 || spec.key < 0 || spec.value < 0)
+      return failure();
+    lowerSpec(spec, file, into);
+  }
+  return success(found);
+}

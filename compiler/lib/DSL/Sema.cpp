@@ -1,0 +1,1381 @@
+//===- Sema.cpp - semantic checks of the attention DSL --------------------===//
+#include "attnc/DSL/Sema.h"
+
+#include "attnc/DSL/Interpreter.h"
+#include "attnc/DSL/Parser.h"
+
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+using namespace attnc::dsl;
+
+//===----------------------------------------------------------------------===//
+// Names of enums
+//===----------------------------------------------------------------------===//
+
+const char *attnc::dsl::toString(ElemType t) {
+  switch (t) {
+  case ElemType::F16:
+    return "f16";
+  case ElemType::BF16:
+    return "bf16";
+  case ElemType::F32:
+    return "f32";
+  case ElemType::I8:
+    return "i8";
+  case ElemType::I32:
+    return "i32";
+  case ElemType::I64:
+    return "i64";
+  }
+  return "?";
+}
+
+std::string TypeAST::str() const {
+  std::string s = toString(elem);
+  if (scalar)
+    return s;
+  s += '[';
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + dims[i].str();
+  return s + ']';
+}
+
+const char *attnc::dsl::toString(OpKind op) {
+  switch (op) {
+  case OpKind::Add:
+    return "+";
+  case OpKind::Sub:
+    return "-";
+  case OpKind::Mul:
+    return "*";
+  case OpKind::Div:
+    return "/";
+  case OpKind::Mod:
+    return "%";
+  case OpKind::Lt:
+    return "<";
+  case OpKind::Le:
+    return "<=";
+  case OpKind::Gt:
+    return ">";
+  case OpKind::Ge:
+    return ">=";
+  case OpKind::Eq:
+    return "==";
+  case OpKind::Ne:
+    return "!=";
+  case OpKind::And:
+    return "&&";
+  case OpKind::Or:
+    return "||";
+  case OpKind::Neg:
+    return "-";
+  case OpKind::Not:
+    return "!";
+  case OpKind::Plus:
+    return "+";
+  }
+  return "?";
+}
+
+const char *attnc::dsl::toString(ScalarType t) {
+  switch (t) {
+  case ScalarType::Unknown:
+    return "unknown";
+  case ScalarType::Int:
+    return "an integer";
+  case ScalarType::Float:
+    return "a float";
+  case ScalarType::Bool:
+    return "a condition";
+  }
+  return "?";
+}
+
+const char *attnc::dsl::toString(InputRole r) {
+  switch (r) {
+  case InputRole::Unused:
+    return "unused";
+  case InputRole::Query:
+    return "query";
+  case InputRole::Key:
+    return "key";
+  case InputRole::Value:
+    return "value";
+  case InputRole::Lengths:
+    return "kv_lengths";
+  case InputRole::Layout:
+    return "block_layout";
+  case InputRole::Seed:
+    return "seed";
+  case InputRole::Offset:
+    return "offset";
+  }
+  return "?";
+}
+
+const char *attnc::dsl::toString(MaskKind k) {
+  switch (k) {
+  case MaskKind::Causal:
+    return "causal";
+  case MaskKind::Window:
+    return "window";
+  case MaskKind::Lengths:
+    return "lengths";
+  case MaskKind::Blocks:
+    return "blocks";
+  case MaskKind::Where:
+    return "where";
+  }
+  return "?";
+}
+
+const char *attnc::dsl::toString(ChainStep::Kind k) {
+  switch (k) {
+  case ChainStep::QK:
+    return "qk";
+  case ChainStep::Scale:
+    return "scale";
+  case ChainStep::ScoreMod:
+    return "score_mod";
+  case ChainStep::Mask:
+    return "mask";
+  case ChainStep::Softmax:
+    return "softmax";
+  case ChainStep::Dropout:
+    return "dropout";
+  case ChainStep::PV:
+    return "pv";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// Builtins
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct Builtin {
+  const char *name;
+  unsigned arity;
+};
+} // namespace
+
+static const Builtin kBuiltins[] = {
+    {"exp", 1},   {"exp2", 1},  {"log", 1},         {"log2", 1},
+    {"tanh", 1},  {"sqrt", 1},  {"rsqrt", 1},       {"sigmoid", 1},
+    {"abs", 1},   {"float", 1}, {"min", 2},         {"max", 2},
+    {"pow", 2},   {"div", 2},   {"alibi_slope", 2}, {"select", 3},
+    {"where", 3},
+};
+
+static const Builtin *findBuiltin(const std::string &name) {
+  for (const Builtin &b : kBuiltins)
+    if (name == b.name)
+      return &b;
+  return nullptr;
+}
+
+static bool isChainFunction(const std::string &n) {
+  return n == "matmul" || n == "softmax" || n == "mask" || n == "dropout" ||
+         n == "scale";
+}
+static bool isMaskName(const std::string &n) {
+  return n == "causal" || n == "window" || n == "lengths" || n == "blocks";
+}
+static bool isIndexName(const std::string &n) {
+  return n == "b" || n == "h" || n == "q_idx" || n == "k_idx" || n == "kv_idx";
+}
+static bool isReserved(const std::string &n) {
+  return isIndexName(n) || n == "inf" || n == "pi" || n == "logsumexp" ||
+         n == "causal";
+}
+
+static std::string lineOf(SourceLoc loc) {
+  return "line " + std::to_string(loc.line);
+}
+
+static bool isNumeric(ScalarType t) {
+  return t == ScalarType::Int || t == ScalarType::Float;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-block analysis
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class Stage { Start, Scores, Probs, Output, Returned };
+
+/// What an expression may refer to.
+struct ExprContext {
+  bool allowScores = false;
+  bool allowIndices = false;
+  const char *where = "an expression";
+  bool usesScores = false;
+  bool usesIndices = false;
+};
+
+class SpecAnalyzer {
+public:
+  SpecAnalyzer(AttentionSpecAST &spec, DiagnosticEngine &diags)
+      : spec(spec), diags(diags) {}
+
+  void run();
+
+private:
+  void error(SourceLoc loc, std::string msg) {
+    diags.error(loc, std::move(msg));
+    failed = true;
+  }
+
+  void declareInput(StmtAST &stmt);
+  void assign(StmtAST &stmt);
+  void doReturn(StmtAST &stmt);
+
+  // Chain statements.
+  void matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
+              bool defaultScale = false);
+  void scaleStep(StmtAST &stmt, Expr &base, Expr *factor, bool divide,
+                 SourceLoc loc, bool explicitScale);
+  void maskStmt(StmtAST &stmt, Expr &call);
+  void softmax(StmtAST &stmt, Expr &call);
+  void dropout(StmtAST &stmt, Expr &call);
+  void generic(StmtAST &stmt);
+
+  bool isCurrentScores(const Expr &e) const {
+    return e.kind == ExprKind::Ident && stage == Stage::Scores &&
+           e.name == current;
+  }
+  bool checkChainOperand(const Expr &e, const char *what, Stage need);
+  void bind(StmtAST &stmt, Stage newStage);
+
+  int lookupInput(const std::string &name) const {
+    for (size_t i = 0; i < spec.inputs.size(); ++i)
+      if (spec.inputs[i].name == name)
+        return static_cast<int>(i);
+    return -1;
+  }
+  int inputOperand(const Expr &e, const char *what);
+  void setRole(int input, InputRole role) {
+    if (input >= 0 && spec.inputs[input].role == InputRole::Unused)
+      spec.inputs[input].role = role;
+  }
+  void checkQueryKey(int q, int k);
+  void checkValue(int v);
+
+  ScalarType resolve(Expr &e, ExprContext &ctx);
+  ScalarType resolveCall(Expr &e, ExprContext &ctx);
+  bool isConstant(const Expr &e) const;
+  bool evalConstant(Expr &e, const char *what, EvalValue &out);
+  bool constInt(Expr &e, const char *what, int64_t min, int64_t &out);
+  bool positiveFactor(Expr &e, bool divide, double &out);
+
+  AttentionSpecAST &spec;
+  DiagnosticEngine &diags;
+  bool failed = false;
+  Stage stage = Stage::Start;
+  std::string current; ///< name of the chain's current value
+  std::set<std::string> stale;
+  SourceLoc softmaxLoc, outputLoc, dropoutLoc, returnLoc;
+  bool hasDropout = false;
+};
+
+} // namespace
+
+void SpecAnalyzer::run() {
+  for (StmtAST &stmt : spec.stmts) {
+    if (stage == Stage::Returned) {
+      error(stmt.loc,
+            "statement after 'return' (at " + lineOf(returnLoc) + ")");
+      continue;
+    }
+    switch (stmt.kind) {
+    case StmtAST::Input:
+      declareInput(stmt);
+      break;
+    case StmtAST::Assign:
+      assign(stmt);
+      break;
+    case StmtAST::Return:
+      doReturn(stmt);
+      break;
+    }
+  }
+  if (!failed && stage != Stage::Returned) {
+    const char *missing =
+        stage == Stage::Start    ? "the scores: s = matmul(q, k^T)"
+        : stage == Stage::Scores ? "softmax: p = softmax(s)"
+        : stage == Stage::Probs  ? "the output: o = matmul(p, v)"
+                                 : "a return statement: return o";
+    error(spec.loc,
+          "attention '" + spec.name + "' is incomplete: missing " + missing);
+  }
+  spec.analyzed = !failed;
+}
+
+void SpecAnalyzer::declareInput(StmtAST &stmt) {
+  const std::string &n = stmt.name;
+  const TypeAST &t = stmt.type;
+  if (isReserved(n)) {
+    error(stmt.nameLoc, "'" + n +
+                            "' is a reserved name (an index or a "
+                            "builtin constant); pick another input name");
+    return;
+  }
+  if (int prev = lookupInput(n); prev >= 0) {
+    error(stmt.nameLoc, "input '" + n + "' is declared twice (first at " +
+                            lineOf(spec.inputs[prev].loc) + ")");
+    return;
+  }
+  if (spec.constants.count(n) || n == current || stale.count(n)) {
+    error(stmt.nameLoc, "'" + n + "' is already defined");
+    return;
+  }
+  bool ok = true;
+  for (const DimAST &d : t.dims)
+    if (!d.isSymbol() && d.value <= 0) {
+      error(d.loc, "dimension must be positive, got " + d.str());
+      ok = false;
+    }
+  if (isFloat(t.elem)) {
+    if (t.scalar || t.dims.size() != 4) {
+      error(t.loc, "a " + std::string(toString(t.elem)) +
+                       " input is a tensor [batch, heads, sequence, "
+                       "head_dim]; '" +
+                       n + "' has " +
+                       std::to_string(t.scalar ? 0 : t.dims.size()) +
+                       " dimension(s)");
+      ok = false;
+    } else {
+      const DimAST &d = t.dims[3];
+      bool supported = false;
+      for (int64_t s : kSupportedHeadDims)
+        supported |= !d.isSymbol() && d.value == s;
+      if (d.isSymbol()) {
+        error(d.loc, "head dim of '" + n +
+                         "' must be a number (32, 64, 96, "
+                         "128, 192 or 256), not '" +
+                         d.symbol + "'");
+        ok = false;
+      } else if (!supported && d.value > 0) {
+        error(d.loc, "head dim " + d.str() + " of '" + n +
+                         "' is not supported; use 32, 64, 96, 128, 192 or "
+                         "256");
+        ok = false;
+      }
+    }
+  } else if (t.elem == ElemType::I32) {
+    if (t.scalar || t.dims.size() != 1) {
+      error(t.loc, "an i32 input holds per-batch key lengths: write '" + n +
+                       ": i32[b]'");
+      ok = false;
+    }
+  } else if (t.elem == ElemType::I8) {
+    if (t.scalar || t.dims.size() != 3) {
+      error(t.loc, "an i8 input is a block layout [heads, query_blocks, "
+                   "key_blocks]: write '" +
+                       n + ": i8[h, qb, kb]'");
+      ok = false;
+    }
+  } else if (t.elem == ElemType::I64) {
+    if (!t.scalar) {
+      error(t.loc, "an i64 input is a scalar (a dropout seed or offset): "
+                   "write '" +
+                       n + ": i64'");
+      ok = false;
+    }
+  }
+  InputDecl in;
+  in.name = n;
+  in.loc = stmt.nameLoc;
+  in.type = t;
+  // Keep a badly typed input declared (so later uses do not report unknown
+  // names), but make it unusable as a chain operand without more errors.
+  in.invalid = !ok;
+  spec.inputs.push_back(std::move(in));
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
+  switch (e.kind) {
+  case ExprKind::Number:
+    return e.type = e.isIntLiteral ? ScalarType::Int : ScalarType::Float;
+  case ExprKind::Ident: {
+    const std::string &n = e.name;
+    if (stage == Stage::Scores && n == current) {
+      if (!ctx.allowScores) {
+        error(e.loc, "the scores '" + n + "' cannot be used in " + ctx.where);
+        return ScalarType::Unknown;
+      }
+      ctx.usesScores = true;
+      e.ref = IdentRef::Scores;
+      return e.type = ScalarType::Float;
+    }
+    if (isIndexName(n)) {
+      if (!ctx.allowIndices) {
+        error(e.loc, "the index '" + n +
+                         "' exists only in score modifiers "
+                         "and where(...) masks, not in " +
+                         ctx.where);
+        return ScalarType::Unknown;
+      }
+      ctx.usesIndices = true;
+      e.ref = n == "b"       ? IdentRef::IndexB
+              : n == "h"     ? IdentRef::IndexH
+              : n == "q_idx" ? IdentRef::IndexQ
+                             : IdentRef::IndexK;
+      return e.type = ScalarType::Int;
+    }
+    if (n == "inf" || n == "pi") {
+      e.ref = IdentRef::Constant;
+      e.constValue = n == "inf" ? std::numeric_limits<double>::infinity()
+                                : 3.14159265358979323846;
+      return e.type = ScalarType::Float;
+    }
+    if (auto it = spec.constants.find(n); it != spec.constants.end()) {
+      e.ref = IdentRef::Constant;
+      e.constValue = it->second.first;
+      return e.type = it->second.second ? ScalarType::Int : ScalarType::Float;
+    }
+    if (lookupInput(n) >= 0) {
+      error(e.loc,
+            "'" + n +
+                "' is an input tensor; it can only be an operand "
+                "of matmul, mask(..., lengths/blocks) or dropout, not part "
+                "of " +
+                ctx.where);
+      return ScalarType::Unknown;
+    }
+    if (n == current && stage >= Stage::Probs) {
+      error(e.loc, "'" + n + "' holds " +
+                       (stage == Stage::Probs ? "probabilities (after softmax "
+                                                "at " +
+                                                    lineOf(softmaxLoc) + ")"
+                                              : std::string("the output")) +
+                       "; score modifiers and masks apply to the scores "
+                       "before softmax");
+      return ScalarType::Unknown;
+    }
+    if (stale.count(n)) {
+      error(e.loc, "'" + n +
+                       "' is an earlier value of the attention chain; "
+                       "use the current one, '" +
+                       current + "'");
+      return ScalarType::Unknown;
+    }
+    if (isMaskName(n)) {
+      error(e.loc, "'" + n + "' is a mask; use it as mask(s, " + n + ")");
+      return ScalarType::Unknown;
+    }
+    error(e.loc, "unknown identifier '" + n + "'");
+    return ScalarType::Unknown;
+  }
+  case ExprKind::Unary: {
+    ScalarType a = resolve(*e.args[0], ctx);
+    if (a == ScalarType::Unknown)
+      return ScalarType::Unknown;
+    if (e.op == OpKind::Not) {
+      if (a != ScalarType::Bool) {
+        error(e.loc, "'!' needs a condition, got " + std::string(toString(a)));
+        return ScalarType::Unknown;
+      }
+      return e.type = ScalarType::Bool;
+    }
+    if (!isNumeric(a)) {
+      error(e.loc, std::string("'") + toString(e.op) +
+                       "' needs a number, got a condition");
+      return ScalarType::Unknown;
+    }
+    return e.type = a;
+  }
+  case ExprKind::Binary: {
+    ScalarType a = resolve(*e.args[0], ctx);
+    ScalarType b = resolve(*e.args[1], ctx);
+    if (a == ScalarType::Unknown || b == ScalarType::Unknown)
+      return ScalarType::Unknown;
+    std::string op = std::string("'") + toString(e.op) + "'";
+    switch (e.op) {
+    case OpKind::And:
+    case OpKind::Or:
+      if (a != ScalarType::Bool || b != ScalarType::Bool) {
+        error(e.loc, op + " needs two conditions, got " + toString(a) +
+                         " and " + toString(b));
+        return ScalarType::Unknown;
+      }
+      return e.type = ScalarType::Bool;
+    case OpKind::Eq:
+    case OpKind::Ne:
+      if ((a == ScalarType::Bool) != (b == ScalarType::Bool)) {
+        error(e.loc, op + " compares " + toString(a) + " with " + toString(b));
+        return ScalarType::Unknown;
+      }
+      return e.type = ScalarType::Bool;
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge:
+      if (!isNumeric(a) || !isNumeric(b)) {
+        error(e.loc, op + " needs two numbers, got " + toString(a) + " and " +
+                         toString(b));
+        return ScalarType::Unknown;
+      }
+      return e.type = ScalarType::Bool;
+    case OpKind::Mod:
+      if (a != ScalarType::Int || b != ScalarType::Int) {
+        error(e.loc, "'%' needs two integers, got " + std::string(toString(a)) +
+                         " and " + toString(b));
+        return ScalarType::Unknown;
+      }
+      return e.type = ScalarType::Int;
+    default:
+      if (!isNumeric(a) || !isNumeric(b)) {
+        error(e.loc, op + " needs two numbers, got " + toString(a) + " and " +
+                         toString(b));
+        return ScalarType::Unknown;
+      }
+      if (e.op == OpKind::Div)
+        return e.type = ScalarType::Float;
+      return e.type = (a == ScalarType::Int && b == ScalarType::Int)
+                          ? ScalarType::Int
+                          : ScalarType::Float;
+    }
+  }
+  case ExprKind::Ternary: {
+    ScalarType c = resolve(*e.args[0], ctx);
+    ScalarType a = resolve(*e.args[1], ctx);
+    ScalarType b = resolve(*e.args[2], ctx);
+    if (c == ScalarType::Unknown || a == ScalarType::Unknown ||
+        b == ScalarType::Unknown)
+      return ScalarType::Unknown;
+    if (c != ScalarType::Bool) {
+      error(e.args[0]->loc, "the condition of '?:' must be a condition, got " +
+                                std::string(toString(c)));
+      return ScalarType::Unknown;
+    }
+    if ((a == ScalarType::Bool) != (b == ScalarType::Bool)) {
+      error(e.loc, "the branches of '?:' differ: " + std::string(toString(a)) +
+                       " and " + toString(b));
+      return ScalarType::Unknown;
+    }
+    return e.type = a == b ? a : ScalarType::Float;
+  }
+  case ExprKind::Call:
+    return resolveCall(e, ctx);
+  case ExprKind::Transpose:
+    error(e.loc, "'^T' is only allowed on the key of matmul(q, k^T)");
+    return ScalarType::Unknown;
+  }
+  return ScalarType::Unknown;
+}
+
+ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
+  const std::string &n = e.name;
+  if (isChainFunction(n)) {
+    error(e.loc, "'" + n +
+                     "' is a step of the attention chain; write it as "
+                     "a statement of its own (e.g. p = softmax(s))");
+    return ScalarType::Unknown;
+  }
+  if (isMaskName(n)) {
+    error(e.loc, "'" + n + "' is a mask; use it inside mask(s, ...)");
+    return ScalarType::Unknown;
+  }
+  const Builtin *b = findBuiltin(n);
+  if (!b) {
+    error(e.loc, "unknown function '" + n + "'");
+    return ScalarType::Unknown;
+  }
+  if (e.args.size() != b->arity) {
+    error(e.loc, "'" + n + "' takes " + std::to_string(b->arity) + " argument" +
+                     (b->arity == 1 ? "" : "s") + ", got " +
+                     std::to_string(e.args.size()));
+    return ScalarType::Unknown;
+  }
+  std::vector<ScalarType> t;
+  for (ExprPtr &a : e.args)
+    t.push_back(resolve(*a, ctx));
+  for (ScalarType x : t)
+    if (x == ScalarType::Unknown)
+      return ScalarType::Unknown;
+  if (n == "select" || n == "where") {
+    if (t[0] != ScalarType::Bool) {
+      error(e.args[0]->loc, "the first argument of '" + n +
+                                "' must be a condition, got " + toString(t[0]));
+      return ScalarType::Unknown;
+    }
+    if ((t[1] == ScalarType::Bool) != (t[2] == ScalarType::Bool)) {
+      error(e.loc, "the branches of '" + n + "' differ: " +
+                       std::string(toString(t[1])) + " and " + toString(t[2]));
+      return ScalarType::Unknown;
+    }
+    return e.type = t[1] == t[2] ? t[1] : ScalarType::Float;
+  }
+  for (size_t i = 0; i < t.size(); ++i)
+    if (!isNumeric(t[i])) {
+      error(e.args[i]->loc, "'" + n + "' needs a number, got a condition");
+      return ScalarType::Unknown;
+    }
+  if (n == "div") {
+    if (t[0] != ScalarType::Int || t[1] != ScalarType::Int) {
+      error(e.loc, "'div' is integer (floor) division and needs two "
+                   "integers; use '/' for floats");
+      return ScalarType::Unknown;
+    }
+    return e.type = ScalarType::Int;
+  }
+  if (n == "abs")
+    return e.type = t[0];
+  if (n == "min" || n == "max")
+    return e.type = (t[0] == ScalarType::Int && t[1] == ScalarType::Int)
+                        ? ScalarType::Int
+                        : ScalarType::Float;
+  return e.type = ScalarType::Float;
+}
+
+/// A syntactic check: no scores, indices, inputs or chain calls.
+bool SpecAnalyzer::isConstant(const Expr &e) const {
+  if (e.kind == ExprKind::Ident)
+    return e.name == "inf" || e.name == "pi" || spec.constants.count(e.name);
+  if (e.kind == ExprKind::Transpose)
+    return false;
+  if (e.kind == ExprKind::Call && !findBuiltin(e.name))
+    return false;
+  for (const ExprPtr &a : e.args)
+    if (!isConstant(*a))
+      return false;
+  return true;
+}
+
+bool SpecAnalyzer::evalConstant(Expr &e, const char *what, EvalValue &out) {
+  ExprContext ctx;
+  ctx.where = what;
+  if (resolve(e, ctx) == ScalarType::Unknown)
+    return false;
+  out = evalExpr(e, EvalEnv{});
+  return true;
+}
+
+bool SpecAnalyzer::constInt(Expr &e, const char *what, int64_t min,
+                            int64_t &out) {
+  EvalValue v;
+  if (!evalConstant(e, what, v))
+    return false;
+  if (v.type != ScalarType::Int) {
+    error(e.loc,
+          std::string(what) + " must be an integer, got " + toString(v.type));
+    return false;
+  }
+  if (v.i < min) {
+    error(e.loc, std::string(what) + " must be at least " +
+                     std::to_string(min) + ", got " + std::to_string(v.i));
+    return false;
+  }
+  out = v.i;
+  return true;
+}
+
+/// Evaluates the constant factor of `x * c` / `x / c`.
+bool SpecAnalyzer::positiveFactor(Expr &e, bool divide, double &out) {
+  EvalValue v;
+  if (!evalConstant(e, "a scale factor", v))
+    return false;
+  if (v.type == ScalarType::Bool) {
+    error(e.loc, "a scale factor must be a number, got a condition");
+    return false;
+  }
+  double f = v.asDouble();
+  if (divide)
+    f = 1.0 / f;
+  if (!std::isfinite(f) || f <= 0.0) {
+    std::ostringstream os;
+    os << "scale factor must be finite and positive, got " << f;
+    error(e.loc, os.str());
+    return false;
+  }
+  out = f;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+void SpecAnalyzer::bind(StmtAST &stmt, Stage newStage) {
+  if (!current.empty() && current != stmt.name)
+    stale.insert(current);
+  stale.erase(stmt.name);
+  current = stmt.name;
+  stage = newStage;
+}
+
+/// The chain's current value as an operand (`s` in mask(s, ...)).
+bool SpecAnalyzer::checkChainOperand(const Expr &e, const char *what,
+                                     Stage need) {
+  if (stage == Stage::Start) {
+    error(e.loc, std::string(what) + " before the scores: start with "
+                                     "s = matmul(q, k^T)");
+    return false;
+  }
+  if (need == Stage::Scores && stage >= Stage::Probs) {
+    error(e.loc, std::string(what) + " after softmax (at " +
+                     lineOf(softmaxLoc) +
+                     "): masks and score modifiers "
+                     "apply to the scores before softmax");
+    return false;
+  }
+  if (need == Stage::Probs && stage == Stage::Scores) {
+    error(e.loc, std::string(what) + " applies to probabilities: write it "
+                                     "after p = softmax(s)");
+    return false;
+  }
+  if (stage == Stage::Output) {
+    error(e.loc, std::string(what) + " after the output matmul (at " +
+                     lineOf(outputLoc) + ")");
+    return false;
+  }
+  if (e.kind != ExprKind::Ident || e.name != current) {
+    error(e.loc, std::string(what) +
+                     " must apply to the current value of "
+                     "the chain, '" +
+                     current + "'");
+    return false;
+  }
+  return true;
+}
+
+void SpecAnalyzer::assign(StmtAST &stmt) {
+  const std::string &n = stmt.name;
+  if (isReserved(n)) {
+    error(stmt.nameLoc, "'" + n +
+                            "' is a reserved name (an index or a "
+                            "builtin constant)");
+    return;
+  }
+  if (lookupInput(n) >= 0) {
+    error(stmt.nameLoc, "cannot assign to the input '" + n + "'");
+    return;
+  }
+  if (spec.constants.count(n)) {
+    error(stmt.nameLoc, "constant '" + n + "' is already defined");
+    return;
+  }
+  Expr &v = *stmt.value;
+  auto isCall = [](const Expr &e, const char *name) {
+    return e.kind == ExprKind::Call && e.name == name;
+  };
+  // `X * c`, `c * X`, `X / c` with X = matmul(...) or the current scores.
+  Expr *base = nullptr, *factor = nullptr;
+  bool divide = false;
+  if (v.kind == ExprKind::Binary &&
+      (v.op == OpKind::Mul || v.op == OpKind::Div)) {
+    Expr &l = *v.args[0], &r = *v.args[1];
+    auto isBase = [&](Expr &e) {
+      return isCall(e, "matmul") || isCurrentScores(e);
+    };
+    if (isBase(l) && isConstant(r))
+      base = &l, factor = &r, divide = v.op == OpKind::Div;
+    else if (v.op == OpKind::Mul && isBase(r) && isConstant(l))
+      base = &r, factor = &l;
+    else if (isCall(l, "matmul") ||
+             (v.op == OpKind::Mul && isCall(r, "matmul"))) {
+      error(v.loc, "the scores of matmul(q, k^T) can only be multiplied by a "
+                   "constant on this line; write score modifiers as their "
+                   "own statement");
+      bind(stmt, Stage::Scores);
+      return;
+    }
+  }
+  if (base && isCall(*base, "matmul"))
+    return matmul(stmt, *base, factor, divide);
+  if (base)
+    return scaleStep(stmt, *base, factor, divide, v.loc, false);
+  if (isCall(v, "matmul"))
+    return matmul(stmt, v, nullptr, false);
+  if (isCall(v, "scale")) {
+    if (v.args.empty() || v.args.size() > 2) {
+      error(v.loc, "'scale' takes the scores and an optional factor: "
+                   "scale(s, 0.125) or scale(s) for 1/sqrt(head_dim); got " +
+                       std::to_string(v.args.size()) + " arguments");
+      return;
+    }
+    Expr *f = v.args.size() == 2 ? v.args[1].get() : nullptr;
+    if (isCall(*v.args[0], "matmul"))
+      return matmul(stmt, *v.args[0], f, false, /*defaultScale=*/!f);
+    return scaleStep(stmt, *v.args[0], f, false, v.loc, true);
+  }
+  if (isCall(v, "mask"))
+    return maskStmt(stmt, v);
+  if (isCall(v, "softmax"))
+    return softmax(stmt, v);
+  if (isCall(v, "dropout"))
+    return dropout(stmt, v);
+  generic(stmt);
+}
+
+int SpecAnalyzer::inputOperand(const Expr &e, const char *what) {
+  if (e.kind != ExprKind::Ident) {
+    error(e.loc, std::string(what) + " must be a declared input");
+    return -1;
+  }
+  int i = lookupInput(e.name);
+  if (i < 0) {
+    if (isIndexName(e.name) || stale.count(e.name) || e.name == current)
+      error(e.loc, std::string(what) + " must be a declared input, not '" +
+                       e.name + "'");
+    else
+      error(e.loc, "unknown identifier '" + e.name + "'");
+    return -1;
+  }
+  const TypeAST &t = spec.inputs[i].type;
+  if (spec.inputs[i].invalid) {
+    failed = true;
+    return -1;
+  }
+  if (!isFloat(t.elem) || t.dims.size() != 4) {
+    error(e.loc, "'" + e.name + "' is not an attention tensor (" + t.str() +
+                     "); " + what + " must be f16, bf16 or f32 with 4 dims");
+    return -1;
+  }
+  return i;
+}
+
+void SpecAnalyzer::checkQueryKey(int q, int k) {
+  const InputDecl &Q = spec.inputs[q], &K = spec.inputs[k];
+  if (Q.type.elem != K.type.elem)
+    error(K.type.loc, "key '" + K.name + "' is " + toString(K.type.elem) +
+                          " but query '" + Q.name + "' is " +
+                          toString(Q.type.elem) +
+                          "; query, key and value need one dtype");
+  if (!Q.type.dims[0].sameAs(K.type.dims[0]))
+    error(K.type.dims[0].loc, "batch dimension of key '" + K.name + "' is '" +
+                                  K.type.dims[0].str() + "' but query '" +
+                                  Q.name + "' has '" + Q.type.dims[0].str() +
+                                  "'");
+  const DimAST &hq = Q.type.dims[1], &hk = K.type.dims[1];
+  if (!hq.isSymbol() && !hk.isSymbol() && hq.value % hk.value != 0)
+    error(hk.loc, "query '" + Q.name + "' has " + hq.str() +
+                      " heads, not a multiple of the " + hk.str() +
+                      " heads of key '" + K.name +
+                      "' (grouped-query attention needs hq % hk == 0)");
+  if (Q.type.dims[3].value != K.type.dims[3].value)
+    error(K.type.dims[3].loc, "head dim of key '" + K.name + "' (" +
+                                  K.type.dims[3].str() +
+                                  ") differs from query '" + Q.name + "' (" +
+                                  Q.type.dims[3].str() + ")");
+}
+
+void SpecAnalyzer::checkValue(int v) {
+  const InputDecl &V = spec.inputs[v];
+  if (spec.query < 0 || spec.key < 0)
+    return;
+  const InputDecl &Q = spec.queryInput(), &K = spec.keyInput();
+  if (V.type.elem != Q.type.elem)
+    error(V.type.loc, "value '" + V.name + "' is " + toString(V.type.elem) +
+                          " but query '" + Q.name + "' is " +
+                          toString(Q.type.elem) +
+                          "; query, key and value need one dtype");
+  if (!V.type.dims[0].sameAs(Q.type.dims[0]))
+    error(V.type.dims[0].loc, "batch dimension of value '" + V.name + "' is '" +
+                                  V.type.dims[0].str() + "' but query '" +
+                                  Q.name + "' has '" + Q.type.dims[0].str() +
+                                  "'");
+  if (!V.type.dims[1].sameAs(K.type.dims[1]))
+    error(V.type.dims[1].loc, "value '" + V.name + "' has '" +
+                                  V.type.dims[1].str() + "' heads but key '" +
+                                  K.name + "' has '" + K.type.dims[1].str() +
+                                  "'");
+  if (!V.type.dims[2].sameAs(K.type.dims[2]))
+    error(V.type.dims[2].loc, "sequence length of value '" + V.name + "' is '" +
+                                  V.type.dims[2].str() + "' but key '" +
+                                  K.name + "' has '" + K.type.dims[2].str() +
+                                  "'");
+}
+
+void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
+                          bool defaultScale) {
+  if (call.args.size() != 2) {
+    error(call.loc, "'matmul' takes 2 arguments (matmul(q, k^T) or "
+                    "matmul(p, v)), got " +
+                        std::to_string(call.args.size()));
+    bind(stmt, stage == Stage::Start ? Stage::Scores : Stage::Output);
+    return;
+  }
+  Expr &lhs = *call.args[0], &rhs = *call.args[1];
+  if (stage == Stage::Start) {
+    ChainStep step;
+    step.kind = ChainStep::QK;
+    step.loc = call.loc;
+    step.result = stmt.name;
+    bool ok = true;
+    int q = inputOperand(lhs, "the query of matmul(q, k^T)");
+    int k = -1;
+    if (rhs.kind != ExprKind::Transpose) {
+      error(rhs.loc,
+            "the first matmul computes the scores from the "
+            "transposed key: write matmul(" +
+                (lhs.kind == ExprKind::Ident ? lhs.name : std::string("q")) +
+                ", " +
+                (rhs.kind == ExprKind::Ident ? rhs.name : std::string("k")) +
+                "^T)");
+      ok = false;
+    } else {
+      k = inputOperand(*rhs.args[0], "the key of matmul(q, k^T)");
+    }
+    if (factor && !positiveFactor(*factor, divide, step.scale))
+      ok = false;
+    step.hasScale = factor != nullptr;
+    if (q >= 0 && k >= 0 && ok) {
+      checkQueryKey(q, k);
+      if (defaultScale) {
+        // scale(matmul(q, k^T)): 1 / sqrt(head_dim)
+        step.hasScale = true;
+        step.scale =
+            1.0 /
+            std::sqrt(static_cast<double>(spec.inputs[q].type.dims[3].value));
+      }
+      spec.query = q, spec.key = k;
+      setRole(q, InputRole::Query);
+      setRole(k, InputRole::Key);
+      step.lhsInput = q, step.rhsInput = k;
+      spec.steps.push_back(step);
+    } else {
+      failed = true;
+    }
+    bind(stmt, Stage::Scores);
+    return;
+  }
+  if (stage == Stage::Scores) {
+    error(call.loc, "matmul(p, v) needs probabilities: apply p = softmax(" +
+                        current + ") first");
+    bind(stmt, Stage::Output);
+    outputLoc = call.loc;
+    spec.outputName = stmt.name;
+    return;
+  }
+  if (stage == Stage::Output) {
+    error(call.loc, "the attention already has its output '" + spec.outputName +
+                        "' (at " + lineOf(outputLoc) + ")");
+    return;
+  }
+  // Stage::Probs: o = matmul(p, v).
+  bool ok = checkChainOperand(lhs, "the output matmul", Stage::Probs);
+  if (factor) {
+    error(factor->loc, "the output matmul(p, v) cannot be scaled");
+    ok = false;
+  }
+  int v = -1;
+  if (rhs.kind == ExprKind::Transpose) {
+    error(rhs.loc, "the value is not transposed: write matmul(p, v)");
+    ok = false;
+  } else {
+    v = inputOperand(rhs, "the value of matmul(p, v)");
+  }
+  if (ok && v >= 0) {
+    checkValue(v);
+    spec.value = v;
+    setRole(v, InputRole::Value);
+    ChainStep step;
+    step.kind = ChainStep::PV;
+    step.loc = call.loc;
+    step.result = stmt.name;
+    step.lhsInput = -1;
+    step.rhsInput = v;
+    spec.steps.push_back(step);
+  } else {
+    failed = true;
+  }
+  outputLoc = call.loc;
+  spec.outputName = stmt.name;
+  bind(stmt, Stage::Output);
+}
+
+void SpecAnalyzer::scaleStep(StmtAST &stmt, Expr &base, Expr *factor,
+                             bool divide, SourceLoc loc, bool explicitScale) {
+  if (!checkChainOperand(base, "scale", Stage::Scores)) {
+    failed = true;
+    return;
+  }
+  ChainStep step;
+  step.kind = ChainStep::Scale;
+  step.loc = loc;
+  step.result = stmt.name;
+  step.hasScale = true;
+  if (factor) {
+    // `s * c` with c <= 0 is a score modifier, not a scale: only scale(s, c)
+    // insists on a positive factor.
+    if (!explicitScale) {
+      EvalValue v;
+      ExprContext ctx;
+      ctx.where = "a scale factor";
+      if (resolve(*factor, ctx) == ScalarType::Unknown)
+        return;
+      v = evalExpr(*factor, EvalEnv{});
+      double f = v.asDouble();
+      if (divide)
+        f = 1.0 / f;
+      if (v.type == ScalarType::Bool || !std::isfinite(f) || f <= 0.0)
+        return generic(stmt);
+    }
+    if (!positiveFactor(*factor, divide, step.scale))
+      return;
+  } else {
+    if (spec.query < 0)
+      return;
+    step.scale = 1.0 / std::sqrt(static_cast<double>(spec.headDim()));
+  }
+  spec.steps.push_back(step);
+  bind(stmt, Stage::Scores);
+}
+
+void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
+  if (call.args.size() < 2) {
+    error(call.loc, "'mask' takes the scores and at least one mask, e.g. "
+                    "mask(s, causal)");
+    return;
+  }
+  if (!checkChainOperand(*call.args[0], "mask", Stage::Scores)) {
+    failed = true;
+    return;
+  }
+  for (size_t i = 1; i < call.args.size(); ++i) {
+    Expr &m = *call.args[i];
+    ChainStep step;
+    step.kind = ChainStep::Mask;
+    step.loc = m.loc;
+    step.result = stmt.name;
+    const std::string &n = m.name;
+    auto arity = [&](size_t lo, size_t hi, const char *usage) {
+      if (m.args.size() >= lo && m.args.size() <= hi)
+        return true;
+      error(m.loc,
+            "'" + n + "' takes " +
+                (lo == hi ? std::to_string(lo)
+                          : std::to_string(lo) + " or " + std::to_string(hi)) +
+                " argument" + (hi == 1 ? "" : "s") + ": " + usage + "; got " +
+                std::to_string(m.args.size()));
+      return false;
+    };
+    if (m.kind == ExprKind::Ident && n == "causal") {
+      step.mask = MaskKind::Causal;
+    } else if (m.kind == ExprKind::Call && n == "window") {
+      step.mask = MaskKind::Window;
+      if (!arity(2, 2, "window(left, right)") ||
+          !constInt(*m.args[0], "the left window size", 0, step.windowLeft) ||
+          !constInt(*m.args[1], "the right window size", 0, step.windowRight))
+        continue;
+    } else if (m.kind == ExprKind::Call && n == "lengths") {
+      step.mask = MaskKind::Lengths;
+      if (!arity(1, 1, "lengths(kv_len)"))
+        continue;
+      Expr &a = *m.args[0];
+      int in = a.kind == ExprKind::Ident ? lookupInput(a.name) : -1;
+      if (in >= 0 && spec.inputs[in].invalid)
+        continue;
+      if (in < 0 || spec.inputs[in].type.elem != ElemType::I32 ||
+          spec.inputs[in].type.dims.size() != 1) {
+        error(a.loc, "lengths(...) needs a declared input of type i32[b] "
+                     "holding the key length of each batch");
+        continue;
+      }
+      const DimAST &d = spec.inputs[in].type.dims[0];
+      if (spec.query >= 0 && !d.sameAs(spec.queryInput().type.dims[0]))
+        error(d.loc, "key lengths '" + a.name + "' has '" + d.str() +
+                         "' entries but the batch of query '" +
+                         spec.queryInput().name + "' is '" +
+                         spec.queryInput().type.dims[0].str() + "'");
+      step.auxInput = in;
+      setRole(in, InputRole::Lengths);
+    } else if (m.kind == ExprKind::Call && n == "blocks") {
+      step.mask = MaskKind::Blocks;
+      if (!arity(2, 3, "blocks(layout, block_q, block_k)"))
+        continue;
+      Expr &a = *m.args[0];
+      int in = a.kind == ExprKind::Ident ? lookupInput(a.name) : -1;
+      if (in >= 0 && spec.inputs[in].invalid)
+        continue;
+      if (in < 0 || spec.inputs[in].type.elem != ElemType::I8 ||
+          spec.inputs[in].type.dims.size() != 3) {
+        error(a.loc, "blocks(...) needs a declared input of type "
+                     "i8[heads, query_blocks, key_blocks] (the block layout)");
+        continue;
+      }
+      if (!constInt(*m.args[1], "the query block size", 1, step.blockQ))
+        continue;
+      if (m.args.size() == 3) {
+        if (!constInt(*m.args[2], "the key block size", 1, step.blockK))
+          continue;
+      } else {
+        step.blockK = step.blockQ;
+      }
+      const DimAST &lh = spec.inputs[in].type.dims[0];
+      if (spec.query >= 0) {
+        const DimAST &qh = spec.queryInput().type.dims[1];
+        if (!lh.isSymbol() && lh.value != 1 && !qh.isSymbol() &&
+            lh.value != qh.value)
+          error(lh.loc, "block layout '" + a.name + "' has " + lh.str() +
+                            " heads; expected 1 or the " + qh.str() +
+                            " heads of query '" + spec.queryInput().name +
+                            "'");
+      }
+      step.auxInput = in;
+      setRole(in, InputRole::Layout);
+    } else if (m.kind == ExprKind::Call && n == "where") {
+      step.mask = MaskKind::Where;
+      if (!arity(1, 1, "where(condition)"))
+        continue;
+      ExprContext ctx;
+      ctx.allowIndices = true;
+      ctx.where = "a mask predicate";
+      ScalarType t = resolve(*m.args[0], ctx);
+      if (t == ScalarType::Unknown)
+        continue;
+      if (t != ScalarType::Bool) {
+        error(m.args[0]->loc, "where(...) needs a condition such as "
+                              "'k_idx <= q_idx', got " +
+                                  std::string(toString(t)));
+        continue;
+      }
+      step.expr = m.args[0].get();
+    } else {
+      error(m.loc, "unknown mask" +
+                       (m.kind == ExprKind::Ident || m.kind == ExprKind::Call
+                            ? " '" + n + "'"
+                            : std::string()) +
+                       "; expected causal, window(left, right), "
+                       "lengths(kv_len), blocks(layout, block_q, block_k) or "
+                       "where(condition)");
+      continue;
+    }
+    spec.steps.push_back(step);
+  }
+  bind(stmt, Stage::Scores);
+}
+
+void SpecAnalyzer::softmax(StmtAST &stmt, Expr &call) {
+  if (call.args.size() != 1) {
+    error(call.loc, "'softmax' takes 1 argument (the scores), got " +
+                        std::to_string(call.args.size()));
+  } else if (stage == Stage::Probs) {
+    error(call.loc,
+          "softmax is applied twice (first at " + lineOf(softmaxLoc) + ")");
+    return;
+  } else if (checkChainOperand(*call.args[0], "softmax", Stage::Scores)) {
+    ChainStep step;
+    step.kind = ChainStep::Softmax;
+    step.loc = call.loc;
+    step.result = stmt.name;
+    spec.steps.push_back(step);
+  } else {
+    failed = true;
+  }
+  softmaxLoc = call.loc;
+  bind(stmt, Stage::Probs);
+}
+
+void SpecAnalyzer::dropout(StmtAST &stmt, Expr &call) {
+  if (call.args.size() != 2 && call.args.size() != 4) {
+    error(call.loc, "'dropout' takes 2 or 4 arguments: dropout(p, rate) or "
+                    "dropout(p, rate, seed, offset); got " +
+                        std::to_string(call.args.size()));
+    return;
+  }
+  if (!checkChainOperand(*call.args[0], "dropout", Stage::Probs)) {
+    failed = true;
+    return;
+  }
+  if (hasDropout) {
+    error(call.loc,
+          "dropout is applied twice (first at " + lineOf(dropoutLoc) + ")");
+    return;
+  }
+  hasDropout = true;
+  dropoutLoc = call.loc;
+  ChainStep step;
+  step.kind = ChainStep::Dropout;
+  step.loc = call.loc;
+  step.result = stmt.name;
+  EvalValue v;
+  if (!evalConstant(*call.args[1], "a dropout rate", v))
+    return;
+  double p = v.asDouble();
+  if (v.type == ScalarType::Bool || !(p >= 0.0 && p < 1.0)) {
+    std::ostringstream os;
+    os << "dropout probability must be in [0, 1), got ";
+    if (v.type == ScalarType::Bool)
+      os << "a condition";
+    else
+      os << p;
+    error(call.args[1]->loc, os.str());
+    return;
+  }
+  step.dropout = p;
+  auto scalarInput = [&](Expr *e, const char *name, int &out) {
+    if (!e) {
+      // Implicit: an input called `seed`/`offset`, or a new argument.
+      int i = lookupInput(name);
+      if (i < 0) {
+        InputDecl in;
+        in.name = name;
+        in.loc = call.loc;
+        in.type.elem = ElemType::I64;
+        in.type.scalar = true;
+        in.implicit = true;
+        spec.inputs.push_back(in);
+        i = static_cast<int>(spec.inputs.size()) - 1;
+      }
+      if (spec.inputs[i].type.elem != ElemType::I64 ||
+          !spec.inputs[i].type.scalar) {
+        error(call.loc, std::string("input '") + name +
+                            "' must be an i64 scalar for dropout");
+        return false;
+      }
+      out = i;
+      return true;
+    }
+    int i = e->kind == ExprKind::Ident ? lookupInput(e->name) : -1;
+    if (i < 0 || spec.inputs[i].type.elem != ElemType::I64 ||
+        !spec.inputs[i].type.scalar) {
+      error(e->loc, std::string("the dropout ") + name +
+                        " must be a declared i64 input");
+      return false;
+    }
+    out = i;
+    return true;
+  };
+  bool four = call.args.size() == 4;
+  if (!scalarInput(four ? call.args[2].get() : nullptr, "seed",
+                   step.seedInput) ||
+      !scalarInput(four ? call.args[3].get() : nullptr, "offset",
+                   step.offsetInput))
+    return;
+  setRole(step.seedInput, InputRole::Seed);
+  setRole(step.offsetInput, InputRole::Offset);
+  spec.steps.push_back(step);
+  bind(stmt, Stage::Probs);
+}
+
+void SpecAnalyzer::generic(StmtAST &stmt) {
+  Expr &v = *stmt.value;
+  ExprContext ctx;
+  ctx.allowScores = stage == Stage::Scores;
+  ctx.allowIndices = true;
+  ctx.where = stage == Stage::Scores ? "a score modifier" : "a constant";
+  ScalarType t = resolve(v, ctx);
+  if (t == ScalarType::Unknown) {
+    // Keep the chain going so later statements are checked sensibly.
+    if (stage == Stage::Scores)
+      bind(stmt, Stage::Scores);
+    else if (!stale.count(stmt.name) && stmt.name != current)
+      spec.constants[stmt.name] = {0.0, false};
+    return;
+  }
+  // Assigning to the current scores is a score modifier even when the new
+  // value ignores them (`s = 0.0` gives uniform attention).
+  bool rewritesScores = stage == Stage::Scores && stmt.name == current;
+  if (ctx.usesScores || ctx.usesIndices || rewritesScores) {
+    if (stage != Stage::Scores) {
+      error(v.loc, "the indices b, h, q_idx, k_idx exist only in score "
+                   "modifiers (between matmul(q, k^T) and softmax) and in "
+                   "where(...) masks");
+      return;
+    }
+    if (t == ScalarType::Bool) {
+      error(v.loc, "a score modifier must give a number, got a condition; "
+                   "use mask(" +
+                       current + ", where(...)) to mask scores");
+      return;
+    }
+    ChainStep step;
+    step.kind = ChainStep::ScoreMod;
+    step.loc = v.loc;
+    step.result = stmt.name;
+    step.expr = &v;
+    spec.steps.push_back(step);
+    bind(stmt, Stage::Scores);
+    return;
+  }
+  // A named constant: `H = 16`, `cap = 30.0`.
+  if (stmt.name == current || stale.count(stmt.name)) {
+    error(stmt.nameLoc, "'" + stmt.name +
+                            "' names a value of the attention "
+                            "chain and cannot become a constant");
+    return;
+  }
+  if (t == ScalarType::Bool) {
+    error(v.loc, "a constant must be a number, got a condition");
+    return;
+  }
+  EvalValue val = evalExpr(v, EvalEnv{});
+  spec.constants[stmt.name] = {val.asDouble(), t == ScalarType::Int};
+}
+
+void SpecAnalyzer::doReturn(StmtAST &stmt) {
+  if (stage != Stage::Output) {
+    error(stmt.loc, "return before the output: compute o = matmul(p, v) "
+                    "first");
+    stage = Stage::Returned;
+    returnLoc = stmt.loc;
+    return;
+  }
+  stage = Stage::Returned;
+  returnLoc = stmt.loc;
+  const auto &r = stmt.results;
+  if (r[0].first != spec.outputName) {
+    error(r[0].second, "'" + r[0].first +
+                           "' is not the output of the "
+                           "attention; return '" +
+                           spec.outputName + "'");
+  }
+  if (r.size() >= 2) {
+    if (r[1].first != "logsumexp" && r[1].first != "lse")
+      error(r[1].second, "the second result can only be 'logsumexp', got '" +
+                             r[1].first + "'");
+    else
+      spec.returnsLogSumExp = true;
+  }
+  if (r.size() > 2)
+    error(r[2].second, "return takes the output and optionally 'logsumexp'; "
+                       "got " +
+                           std::to_string(r.size()) + " results");
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+bool attnc::dsl::analyzeModule(ModuleAST &module, DiagnosticEngine &diags) {
+  unsigned before = diags.errorCount();
+  std::map<std::string, SourceLoc> seen;
+  for (AttentionSpecAST &spec : module.specs) {
+    if (auto it = seen.find(spec.name); it != seen.end()) {
+      diags.error(spec.loc, "attention '" + spec.name +
+                                "' is defined twice (first at " +
+                                lineOf(it->second) + ")");
+      continue;
+    }
+    seen[spec.name] = spec.loc;
+    if (spec.hasSyntaxErrors)
+      continue;
+    SpecAnalyzer(spec, diags).run();
+    if (diags.errorCount() > DiagnosticEngine::kMaxErrors)
+      break;
+  }
+  return diags.errorCount() == before;
+}
+
+bool attnc::dsl::parseAndAnalyze(std::string_view source,
+                                 std::string_view filename,
+                                 DiagnosticEngine &diags, ModuleAST &out) {
+  out = parseSource(source, filename, diags);
+  // Analyze even after parse errors: blocks that parsed get their semantic
+  // errors reported too.
+  bool ok = !diags.hasErrors();
+  return analyzeModule(out, diags) && ok;
+}

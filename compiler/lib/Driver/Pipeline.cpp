@@ -1,0 +1,341 @@
+//===- Pipeline.cpp - attnc compile pipeline ------------------------------===//
+#include "attnc/Driver/Pipeline.h"
+
+#include "attnc/DSL/ASTDump.h"
+#include "attnc/DSL/Lowering.h"
+#include "attnc/DSL/Parser.h"
+#include "attnc/DSL/Sema.h"
+
+#include "attn/IR/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cstdio>
+#include <sstream>
+
+using namespace attnc;
+
+std::optional<EmitKind> attnc::parseEmitKind(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<EmitKind>>(name)
+      .Case("ast", EmitKind::AST)
+      .Case("mlir", EmitKind::MLIR)
+      .Case("fused", EmitKind::Fused)
+      .Case("tiled", EmitKind::Tiled)
+      .Case("cuda", EmitKind::CUDA)
+      .Case("ptx", EmitKind::PTX)
+      .Case("cubin", EmitKind::CUBIN)
+      .Default(std::nullopt);
+}
+
+llvm::StringRef attnc::toString(EmitKind kind) {
+  switch (kind) {
+  case EmitKind::AST:
+    return "ast";
+  case EmitKind::MLIR:
+    return "mlir";
+  case EmitKind::Fused:
+    return "fused";
+  case EmitKind::Tiled:
+    return "tiled";
+  case EmitKind::CUDA:
+    return "cuda";
+  case EmitKind::PTX:
+    return "ptx";
+  case EmitKind::CUBIN:
+    return "cubin";
+  }
+  return "?";
+}
+
+static const char *const kTargets[] = {"sm_80", "sm_86",  "sm_87",   "sm_89",
+                                       "sm_90", "sm_90a", "sm_100a", "sm_120a"};
+
+bool attnc::isKnownTarget(llvm::StringRef target) {
+  for (const char *t : kTargets)
+    if (target == t)
+      return true;
+  return false;
+}
+
+std::string attnc::knownTargetsList() {
+  std::string s;
+  for (const char *t : kTargets)
+    s += (s.empty() ? "" : ", ") + std::string(t);
+  return s;
+}
+
+void attnc::registerAttncDialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::attn::AttnDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect>();
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+static std::string mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  return buf;
+}
+
+bool attnc::readSourceFile(llvm::StringRef path, std::string &out,
+                           llvm::raw_ostream &errs) {
+  std::FILE *f = nullptr;
+  if (path == "-") {
+    f = stdin;
+  } else {
+    llvm::sys::fs::file_status st;
+    if (std::error_code ec = llvm::sys::fs::status(path, st)) {
+      errs << path << ": error: cannot open file: " << ec.message() << "\n";
+      return false;
+    }
+    if (llvm::sys::fs::is_directory(st)) {
+      errs << path << ": error: is a directory, not a .attn file\n";
+      return false;
+    }
+    if (st.getSize() > kMaxSourceBytes) {
+      errs << path << ": error: file is too large (" << mib(st.getSize())
+           << "); the limit for .attn files is " << mib(kMaxSourceBytes)
+           << "\n";
+      return false;
+    }
+    f = std::fopen(path.str().c_str(), "rb");
+    if (!f) {
+      errs << path << ": error: cannot open file\n";
+      return false;
+    }
+  }
+  // Read in chunks: the file may grow after stat() (or be a pipe); stop at
+  // the limit instead of trusting the size.
+  out.clear();
+  char buf[1 << 16];
+  size_t n;
+  bool tooLarge = false;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (out.size() + n > kMaxSourceBytes) {
+      tooLarge = true;
+      break;
+    }
+    out.append(buf, n);
+  }
+  bool readError = std::ferror(f);
+  if (f != stdin)
+    std::fclose(f);
+  if (tooLarge) {
+    errs << path << ": error: file is too large (more than "
+         << mib(kMaxSourceBytes) << "); the limit for .attn files is "
+         << mib(kMaxSourceBytes) << "\n";
+    out.clear();
+    return false;
+  }
+  if (readError) {
+    errs << path << ": error: cannot read file\n";
+    return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Front end
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<dsl::ModuleAST>
+attnc::parseAttnSource(llvm::StringRef source, llvm::StringRef filename,
+                       llvm::raw_ostream &errs) {
+  std::string_view src(source.data(), source.size());
+  std::string_view name(filename.data(), filename.size());
+  dsl::DiagnosticEngine diags(name, src);
+  auto module = std::make_unique<dsl::ModuleAST>();
+  bool ok = dsl::parseAndAnalyze(src, name, diags, *module);
+  std::ostringstream os;
+  diags.print(os);
+  errs << os.str();
+  if (!ok || diags.hasErrors())
+    return nullptr;
+  return module;
+}
+
+/// Byte offset of 1-based (line, col) in `source`.
+static uint32_t offsetOf(llvm::StringRef source, unsigned line, unsigned col) {
+  size_t off = 0;
+  for (unsigned l = 1; l < line; ++l) {
+    size_t nl = source.find('\n', off);
+    if (nl == llvm::StringRef::npos)
+      return static_cast<uint32_t>(source.size());
+    off = nl + 1;
+  }
+  off += col ? col - 1 : 0;
+  return static_cast<uint32_t>(std::min(off, source.size()));
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+attnc::lowerToAttnIR(mlir::MLIRContext &context, const dsl::ModuleAST &module,
+                     llvm::StringRef source, llvm::StringRef kernel,
+                     llvm::raw_ostream &errs) {
+  if (!kernel.empty() && !module.lookup(kernel.str())) {
+    errs << module.filename << ": error: no attention named '" << kernel
+         << "' in this file";
+    const char *sep = "; it has ";
+    for (const dsl::AttentionSpecAST &s : module.specs) {
+      errs << sep << "'" << s.name << "'";
+      sep = ", ";
+    }
+    errs << "\n";
+    return nullptr;
+  }
+  // Verifier errors (a front-end bug if they happen) are printed like DSL
+  // errors, at the DSL line the op came from.
+  std::string_view src(source.data(), source.size());
+  dsl::DiagnosticEngine diags(module.filename, src);
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    dsl::SourceLoc loc;
+    if (auto fl = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>()) {
+      loc.line = fl.getLine();
+      loc.col = fl.getColumn();
+      loc.offset = offsetOf(source, loc.line, loc.col);
+    }
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Error)
+      diags.error(loc, d.str());
+    else if (d.getSeverity() == mlir::DiagnosticSeverity::Warning)
+      diags.warning(loc, d.str());
+    else
+      diags.note(loc, d.str());
+    return mlir::success();
+  });
+  mlir::OwningOpRef<mlir::ModuleOp> op = mlir::ModuleOp::create(
+      mlir::FileLineColLoc::get(&context, module.filename, 1, 1));
+  bool ok = mlir::succeeded(dsl::lowerToAttn(module, *op, kernel)) &&
+            mlir::succeeded(mlir::verify(*op));
+  std::ostringstream os;
+  diags.print(os);
+  errs << os.str();
+  if (!ok) {
+    if (!diags.hasErrors())
+      errs << module.filename << ": error: lowering to the attn dialect "
+           << "failed\n";
+    return nullptr;
+  }
+  return op;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+attnc::compileSourceToAttnIR(mlir::MLIRContext &context, llvm::StringRef source,
+                             llvm::StringRef filename, llvm::raw_ostream &errs,
+                             llvm::StringRef kernel) {
+  std::unique_ptr<dsl::ModuleAST> ast = parseAttnSource(source, filename, errs);
+  if (!ast)
+    return nullptr;
+  return lowerToAttnIR(context, *ast, source, kernel, errs);
+}
+
+//===----------------------------------------------------------------------===//
+// Back end (to be filled in by the pass pipeline and code generation)
+//===----------------------------------------------------------------------===//
+
+mlir::LogicalResult
+attnc::runPipeline(mlir::ModuleOp module, const CompileOptions &options,
+                   llvm::StringRef filename, llvm::StringRef source,
+                   llvm::raw_ostream &out, llvm::raw_ostream &errs) {
+  (void)filename, (void)source; // for the passes' diagnostics
+  switch (options.emit) {
+  case EmitKind::AST:
+  case EmitKind::MLIR: {
+    mlir::OpPrintingFlags flags;
+    if (options.printLocations)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    module.print(out, flags);
+    return mlir::success();
+  }
+  default:
+    errs << "error: --emit=" << toString(options.emit) << " is not built yet\n";
+    return mlir::failure();
+  }
+}
+
+void attnc::printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os) {
+  for (const dsl::AttentionSpecAST &spec : module.specs) {
+    if (!spec.analyzed)
+      continue;
+    os << "attention " << spec.name << ": "
+       << dsl::toString(spec.queryInput().type.elem) << ", head dim "
+       << spec.headDim() << ", q " << spec.queryInput().type.str() << ", k "
+       << spec.keyInput().type.str() << ", v " << spec.valueInput().type.str()
+       << "\n  chain:";
+    for (const dsl::ChainStep &st : spec.steps) {
+      os << ' ' << dsl::toString(st.kind);
+      if (st.kind == dsl::ChainStep::Mask)
+        os << '(' << dsl::toString(st.mask) << ')';
+      if ((st.kind == dsl::ChainStep::QK || st.kind == dsl::ChainStep::Scale) &&
+          st.hasScale)
+        os << "(scale " << st.scale << ')';
+      if (st.kind == dsl::ChainStep::Dropout)
+        os << '(' << st.dropout << ')';
+    }
+    os << "\n  returns " << spec.outputName
+       << (spec.returnsLogSumExp ? ", logsumexp" : "") << "\n";
+  }
+}
+
+int attnc::runCompile(const CompileOptions &options, llvm::raw_ostream &errs) {
+  if (!isKnownTarget(options.target)) {
+    errs << "error: unknown target '" << options.target << "'; expected one of "
+         << knownTargetsList() << "\n";
+    return 1;
+  }
+  std::string source;
+  if (!readSourceFile(options.inputPath, source, errs))
+    return 1;
+  llvm::StringRef filename = options.inputPath == "-"
+                                 ? llvm::StringRef("<stdin>")
+                                 : llvm::StringRef(options.inputPath);
+  std::unique_ptr<dsl::ModuleAST> ast = parseAttnSource(source, filename, errs);
+  if (!ast)
+    return 1;
+  if (!options.kernel.empty() && !ast->lookup(options.kernel)) {
+    errs << filename << ": error: no attention named '" << options.kernel
+         << "' in this file\n";
+    return 1;
+  }
+
+  std::string error;
+  auto output = mlir::openOutputFile(options.outputPath, &error);
+  if (!output) {
+    errs << "error: " << error << "\n";
+    return 1;
+  }
+  if (options.emit == EmitKind::AST) {
+    std::ostringstream os;
+    if (options.kernel.empty())
+      dsl::dumpModule(*ast, os);
+    else
+      dsl::dumpSpec(*ast->lookup(options.kernel), os);
+    output->os() << os.str();
+  } else {
+    mlir::DialectRegistry registry;
+    registerAttncDialects(registry);
+    mlir::MLIRContext context(registry);
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        lowerToAttnIR(context, *ast, source, options.kernel, errs);
+    if (!module)
+      return 1;
+    if (mlir::failed(runPipeline(*module, options, filename, source,
+                                 output->os(), errs)))
+      return 1;
+    output->os() << "\n";
+  }
+  if (options.report)
+    printReport(*ast, errs);
+  output->keep();
+  return 0;
+}

@@ -1,0 +1,143 @@
+//===- InterpreterTest.cpp - evaluating specs on the CPU ------------------===//
+#include "attnc/DSL/Interpreter.h"
+#include "attnc/DSL/Sema.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace attnc::dsl;
+
+namespace {
+
+/// Parses and analyzes `body` inside a block with the usual q, k, v.
+ModuleAST analyze(const std::string &body,
+                  const std::string &extraInputs = "") {
+  static std::string source; // diagnostics refer to it
+  source = "attention t {\n"
+           "  q: f32[b, h, n, 64]\n  k: f32[b, h, m, 64]\n"
+           "  v: f32[b, h, m, 64]\n" +
+           extraInputs + body +
+           "  p = softmax(s)\n  o = matmul(p, v)\n  return o\n}\n";
+  DiagnosticEngine diags("t.attn", source);
+  ModuleAST m;
+  bool ok = parseAndAnalyze(source, "t.attn", diags, m);
+  std::ostringstream os;
+  diags.print(os);
+  EXPECT_TRUE(ok) << os.str();
+  return m;
+}
+
+std::string readExample(const std::string &name) {
+  std::ifstream in(std::string(ATTNC_EXAMPLES_DIR) + "/" + name + ".attn");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace
+
+TEST(Interpreter, ScaleOnQkLine) {
+  ModuleAST m = analyze("  s = matmul(q, k^T) * rsqrt(64)\n");
+  ASSERT_EQ(m.specs.size(), 1u);
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 8.0, 0, 0, 0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 8.0, 0, 0, 0, 0, false), 8.0);
+}
+
+TEST(Interpreter, SoftCap) {
+  ModuleAST m = analyze("  s = matmul(q, k^T)\n  s = 30.0 * tanh(s / 30.0)\n");
+  const AttentionSpecAST &spec = m.specs[0];
+  for (double s : {-100.0, -1.0, 0.0, 2.5, 1000.0})
+    EXPECT_DOUBLE_EQ(evalScoreMod(spec, s, 0, 0, 0, 0),
+                     30.0 * std::tanh(s / 30.0));
+}
+
+TEST(Interpreter, AlibiExample) {
+  std::string src = readExample("alibi");
+  DiagnosticEngine diags("alibi.attn", src);
+  ModuleAST m;
+  ASSERT_TRUE(parseAndAnalyze(src, "alibi.attn", diags, m));
+  const AttentionSpecAST &spec = m.specs[0];
+  double scale = 1.0 / std::sqrt(128.0);
+  for (long h : {0L, 3L, 15L}) {
+    double slope = std::exp2(-8.0 * (h + 1) / 16.0);
+    EXPECT_NEAR(evalScoreMod(spec, 2.0, 0, h, 10, 3), 2.0 * scale - slope * 7.0,
+                1e-12);
+  }
+  MaskContext ctx;
+  ctx.n = ctx.m = 16;
+  EXPECT_TRUE(evalMask(spec, 0, 0, 5, 5, ctx));
+  EXPECT_FALSE(evalMask(spec, 0, 0, 5, 6, ctx));
+}
+
+TEST(Interpreter, IntegerAndFloatArithmetic) {
+  // `/` is float division; div() floors; % keeps the sign of the dividend.
+  ModuleAST m =
+      analyze("  s = matmul(q, k^T)\n"
+              "  s = s + (q_idx - k_idx) / 2 + div(q_idx - k_idx, 2) * 10"
+              " + (q_idx - k_idx) % 3 * 100\n");
+  // q - k = -3: -1.5 + (-2 * 10) + (0 * 100)
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 0.0, 0, 0, 1, 4), -21.5);
+  // q - k = -4: -2 + (-2 * 10) + (-1 * 100)
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 0.0, 0, 0, 1, 5), -122.0);
+}
+
+TEST(Interpreter, TernaryAndInf) {
+  ModuleAST m =
+      analyze("  s = matmul(q, k^T)\n  s = q_idx >= k_idx ? s : -inf\n");
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 3.0, 0, 0, 4, 2), 3.0);
+  EXPECT_EQ(evalScoreMod(m.specs[0], 3.0, 0, 0, 2, 4), -INFINITY);
+}
+
+TEST(Interpreter, MasksAlignBottomRight) {
+  ModuleAST m = analyze("  s = matmul(q, k^T)\n  s = mask(s, causal)\n");
+  MaskContext ctx;
+  ctx.n = 2, ctx.m = 5; // query 0 sees keys 0..3
+  EXPECT_TRUE(evalMask(m.specs[0], 0, 0, 0, 3, ctx));
+  EXPECT_FALSE(evalMask(m.specs[0], 0, 0, 0, 4, ctx));
+  EXPECT_TRUE(evalMask(m.specs[0], 0, 0, 1, 4, ctx));
+}
+
+TEST(Interpreter, Window) {
+  ModuleAST m = analyze("  s = matmul(q, k^T)\n  s = mask(s, window(2, 1))\n");
+  MaskContext ctx;
+  ctx.n = ctx.m = 10;
+  for (long k = 0; k < 10; ++k)
+    EXPECT_EQ(evalMask(m.specs[0], 0, 0, 5, k, ctx), k >= 3 && k <= 6) << k;
+}
+
+TEST(Interpreter, LengthsAndBlocks) {
+  ModuleAST m = analyze(
+      "  s = matmul(q, k^T)\n  s = mask(s, lengths(len), blocks(lay, 4, 2))\n",
+      "  len: i32[b]\n  lay: i8[1, qb, kb]\n");
+  int32_t lengths[] = {3, 8};
+  MaskContext ctx;
+  ctx.n = ctx.m = 8;
+  ctx.kvLengths = lengths;
+  ctx.numKvLengths = 2;
+  ctx.layoutAt = [](long, long qb, long kb) { return qb == kb ? 1 : 0; };
+  EXPECT_TRUE(evalMask(m.specs[0], 1, 0, 0, 1, ctx));  // block (0, 0)
+  EXPECT_FALSE(evalMask(m.specs[0], 1, 0, 0, 2, ctx)); // block (0, 1)
+  EXPECT_TRUE(evalMask(m.specs[0], 1, 0, 5, 2, ctx));  // block (1, 1)
+  EXPECT_FALSE(evalMask(m.specs[0], 0, 0, 5, 3, ctx)); // k >= len[0]
+}
+
+TEST(Interpreter, CustomWhereExample) {
+  std::string src = readExample("custom_mask");
+  DiagnosticEngine diags("custom_mask.attn", src);
+  ModuleAST m;
+  ASSERT_TRUE(parseAndAnalyze(src, "custom_mask.attn", diags, m));
+  const AttentionSpecAST &spec = m.specs[0];
+  EXPECT_TRUE(evalWhere(spec, 0, 0, 1000, 2));    // a sink
+  EXPECT_TRUE(evalWhere(spec, 0, 0, 1000, 600));  // same document, causal
+  EXPECT_FALSE(evalWhere(spec, 0, 0, 1000, 400)); // earlier document
+  EXPECT_FALSE(evalWhere(spec, 0, 0, 600, 601));  // future key
+}
+
+TEST(Interpreter, DivisionByZeroIsZero) {
+  ModuleAST m = analyze(
+      "  s = matmul(q, k^T)\n  s = s + div(q_idx, k_idx) + q_idx % k_idx\n");
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 1.0, 0, 0, 7, 0), 1.0);
+}
