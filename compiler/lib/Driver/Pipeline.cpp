@@ -1,5 +1,6 @@
 //===- Pipeline.cpp - attnc compile pipeline ------------------------------===//
 #include "attnc/Driver/Pipeline.h"
+#include "attnc/Driver/Backend.h"
 
 #include "attnc/DSL/ASTDump.h"
 #include "attnc/DSL/Lowering.h"
@@ -7,6 +8,11 @@
 #include "attnc/DSL/Sema.h"
 
 #include "attn/IR/AttnDialect.h"
+#include "attn/IR/AttnOps.h"
+#include "attn/Model/Report.h"
+#include "attn/Model/Target.h"
+#include "attnc/Codegen/CudaEmitter.h"
+#include "attnc/Nvrtc.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -57,21 +63,12 @@ llvm::StringRef attnc::toString(EmitKind kind) {
   return "?";
 }
 
-static const char *const kTargets[] = {"sm_80", "sm_86",  "sm_87",   "sm_89",
-                                       "sm_90", "sm_90a", "sm_100a", "sm_120a"};
-
 bool attnc::isKnownTarget(llvm::StringRef target) {
-  for (const char *t : kTargets)
-    if (target == t)
-      return true;
-  return false;
+  return mlir::attn::model::lookupTarget(target).has_value();
 }
 
 std::string attnc::knownTargetsList() {
-  std::string s;
-  for (const char *t : kTargets)
-    s += (s.empty() ? "" : ", ") + std::string(t);
-  return s;
+  return mlir::attn::model::knownTargetList();
 }
 
 void attnc::registerAttncDialects(mlir::DialectRegistry &registry) {
@@ -243,24 +240,110 @@ attnc::compileSourceToAttnIR(mlir::MLIRContext &context, llvm::StringRef source,
 // Back end (to be filled in by the pass pipeline and code generation)
 //===----------------------------------------------------------------------===//
 
+/// The IO cost model's report for every tiled op, at the sizes of
+/// `options.reportShape` (the spec's static dims win).
+static void printIoReports(mlir::ModuleOp module, const CompileOptions &options,
+                           llvm::raw_ostream &os) {
+  auto target = mlir::attn::model::lookupTarget(options.target);
+  if (!target)
+    return;
+  module.walk([&](mlir::attn::TiledAttentionOp op) {
+    auto dim = [](mlir::Value v, unsigned i, int64_t fallback) {
+      int64_t d = llvm::cast<mlir::RankedTensorType>(v.getType()).getDimSize(i);
+      return mlir::ShapedType::isDynamic(d) ? fallback : d;
+    };
+    mlir::attn::model::AttentionProblem p;
+    p.batch = dim(op.getQuery(), 0, options.reportShape[0]);
+    p.headsQ = dim(op.getQuery(), 1, options.reportShape[1]);
+    p.headsKV = dim(op.getKey(), 1, options.reportShape[2]);
+    if (p.headsKV > p.headsQ || p.headsQ % p.headsKV != 0)
+      p.headsKV = p.headsQ;
+    p.seqQ = dim(op.getQuery(), 2, options.reportShape[3]);
+    p.seqK = dim(op.getKey(), 2, options.reportShape[4]);
+    p.headDim = op.getHeadDim();
+    p.headDimV = op.getHeadDimV();
+    p.elementBytes = op.getElementType().isF32() ? 4 : 2;
+    p.causal = op.getCausal();
+    if (op.getWindowLeft())
+      p.window = mlir::attn::model::Window{*op.getWindowLeft(),
+                                           *op.getWindowRight()};
+    p.dropout = op.getDropout().convertToDouble();
+    mlir::attn::TilingAttr t = op.getTiling();
+    auto func = op->getParentOfType<mlir::func::FuncOp>();
+    os << mlir::attn::model::formatReport(
+        func ? func.getSymName() : "attention", *target, p,
+        mlir::attn::model::TileConfig{int(t.getBlockM()), int(t.getBlockN()),
+                                      int(t.getWarps()), int(t.getStages())},
+        options.sramBudgetBytes);
+  });
+}
+
 mlir::LogicalResult
 attnc::runPipeline(mlir::ModuleOp module, const CompileOptions &options,
                    llvm::StringRef filename, llvm::StringRef source,
                    llvm::raw_ostream &out, llvm::raw_ostream &errs) {
-  (void)filename, (void)source; // for the passes' diagnostics
-  switch (options.emit) {
-  case EmitKind::AST:
-  case EmitKind::MLIR: {
-    mlir::OpPrintingFlags flags;
-    if (options.printLocations)
-      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+  mlir::OpPrintingFlags flags;
+  if (options.printLocations)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+  if (options.emit == EmitKind::AST || options.emit == EmitKind::MLIR) {
     module.print(out, flags);
     return mlir::success();
   }
-  default:
-    errs << "error: --emit=" << toString(options.emit) << " is not built yet\n";
+  BackendOptions backend;
+  backend.target = options.target;
+  backend.sramBudgetBytes = options.sramBudgetBytes;
+  backend.blockM = options.blockM;
+  backend.blockN = options.blockN;
+  backend.warps = options.warps;
+  backend.stages = options.stages;
+  backend.tile = options.emit != EmitKind::Fused;
+  if (mlir::failed(runAttnPasses(module, backend, filename, source, errs)))
+    return mlir::failure();
+  if (options.report && backend.tile)
+    printIoReports(module, options, errs);
+  if (options.emit == EmitKind::Fused || options.emit == EmitKind::Tiled) {
+    module.print(out, flags);
+    return mlir::success();
+  }
+
+  std::string diag;
+  llvm::raw_string_ostream diagOs(diag);
+  mlir::FailureOr<std::vector<KernelSource>> kernels;
+  {
+    mlir::ScopedDiagnosticHandler handler(
+        module.getContext(), [&](mlir::Diagnostic &d) {
+          diagOs << filename << ": error: " << d.str() << "\n";
+          return mlir::success();
+        });
+    kernels = codegen::emitModule(module, options.target);
+  }
+  errs << diag;
+  if (mlir::failed(kernels))
+    return mlir::failure();
+  // Several attention blocks become one translation unit (one module).
+  std::string cuda;
+  for (const KernelSource &k : *kernels)
+    cuda += (cuda.empty() ? "" : "\n") + k.source;
+  if (options.emit == EmitKind::CUDA) {
+    out << cuda;
+    return mlir::success();
+  }
+  NvrtcOptions nvrtc;
+  nvrtc.arch = options.target;
+  nvrtc.programName =
+      (kernels->size() == 1 ? kernels->front().info.specName : "attnc") + ".cu";
+  Expected<NvrtcOutput> compiled = compileCuda(cuda, nvrtc);
+  if (!compiled) {
+    errs << filename << ": error: " << compiled.error().str() << "\n";
     return mlir::failure();
   }
+  if (!compiled->log.empty() && compiled->hasWarnings)
+    errs << compiled->log << "\n";
+  if (options.emit == EmitKind::PTX)
+    out << compiled->ptx;
+  else
+    out.write(compiled->cubin.data(), compiled->cubin.size());
+  return mlir::success();
 }
 
 void attnc::printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os) {
@@ -332,7 +415,9 @@ int attnc::runCompile(const CompileOptions &options, llvm::raw_ostream &errs) {
     if (mlir::failed(runPipeline(*module, options, filename, source,
                                  output->os(), errs)))
       return 1;
-    output->os() << "\n";
+    if (options.emit != EmitKind::CUBIN && options.emit != EmitKind::PTX &&
+        options.emit != EmitKind::CUDA)
+      output->os() << "\n";
   }
   if (options.report)
     printReport(*ast, errs);

@@ -2,11 +2,16 @@
 //
 //   attnc compile FILE.attn [--emit=ast|mlir|...] [--target=sm_90a] [-o OUT]
 //                           [--kernel NAME] [--report]
-//   attnc run | bench | tune   (not built yet)
+//   attnc run SPEC.attn (--q Q.npy --k K.npy --v V.npy | --shape b,hq,hk,n,m)
+//                       [-o O.npy] [--lse LSE.npy] [--check]
+//   attnc bench SPEC.attn --shape b,hq,hk,n,m [--shape ...] [--json]
+//   attnc tune   (not built yet)
 //
-// The work happens in attnc/Driver/Pipeline.h; this file only parses flags.
+// The work happens in attnc/Driver/Pipeline.h and RunCommands.cpp; this file
+// only parses flags.
 //
 //===----------------------------------------------------------------------===//
+#include "RunCommands.h"
 #include "attnc/Driver/Pipeline.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -27,7 +32,7 @@ int main(int argc, char **argv) {
   attnc::CompileOptions opts;
   std::string emit = "mlir";
   CLI::App *compile = app.add_subcommand(
-      "compile", "Compile a .attn file (to IR for now; kernels later)");
+      "compile", "Compile a .attn file to IR, CUDA, PTX or CUBIN");
   compile->add_option("file", opts.inputPath, "The .attn file ('-' for stdin)")
       ->required();
   compile
@@ -47,16 +52,67 @@ int main(int argc, char **argv) {
   compile->add_flag("--locations", opts.printLocations,
                     "With --emit=mlir, print the DSL line:col of every op");
   compile->add_flag("--report", opts.report,
-                    "Print a summary of each attention chain to stderr");
+                    "Print each attention chain, the tiles chosen and the IO "
+                    "cost model's prediction to stderr");
+  std::string reportShape;
+  compile->add_option("--report-shape", reportShape,
+                      "Sizes b,hq,hk,n,m the --report uses where the spec "
+                      "has symbols (default 1,16,16,4096,4096)");
+  compile->add_option("--sram-budget", opts.sramBudgetBytes,
+                      "Shared memory budget per block in bytes (0 = the "
+                      "target's opt-in maximum)");
+  compile->add_option("--block-m", opts.blockM, "Query rows per tile (Br)");
+  compile->add_option("--block-n", opts.blockN, "Key rows per tile (Bc)");
+  compile->add_option("--warps", opts.warps, "Warps per thread block");
+  compile->add_option("--stages", opts.stages, "K/V copy pipeline depth");
 
+  attnc::tool::RunOptions runOpts;
   CLI::App *run = app.add_subcommand(
-      "run", "Run a compiled kernel on random inputs (not built yet)");
+      "run", "Run a spec's kernel on the GPU on .npy (or random) inputs");
+  run->add_option("spec", runOpts.spec, "The .attn file")->required();
+  run->add_option("--kernel", runOpts.kernel, "The attention block to run");
+  run->add_option("--q", runOpts.q, "Query .npy [b, hq, n, d]");
+  run->add_option("--k", runOpts.k, "Key .npy [b, hk, m, d]");
+  run->add_option("--v", runOpts.v, "Value .npy [b, hk, m, dv]");
+  run->add_option("-o,--output", runOpts.out, "Output .npy [b, hq, n, dv]");
+  run->add_option("--lse", runOpts.lse, "Log-sum-exp output .npy [b, hq, n] (f32)");
+  run->add_option("--lengths", runOpts.lengths,
+                  "Key lengths .npy (int32 [b]) for lengths(...) masks");
+  run->add_option("--layout", runOpts.layout,
+                  "Block layout .npy (int8/uint8 [1 or hq, qb, kb]) for blocks(...)");
+  run->add_option("--seed", runOpts.seed, "Dropout seed");
+  run->add_option("--offset", runOpts.offset, "Dropout offset");
+  run->add_flag("--bf16-as-u2", runOpts.bf16AsU2,
+                "Read and write bf16 as uint16 (<u2) instead of <V2");
+  run->add_option("--shape", runOpts.shape,
+                  "Random normal inputs of sizes b,hq,hk,n,m instead of files");
+  run->add_option("--data-seed", runOpts.dataSeed, "Seed of the random inputs");
+  run->add_flag("--check", runOpts.check,
+                "Compare with a float64 reference (exit 1 if the error rule fails)");
+  run->add_option("--target", runOpts.target,
+                  "Compile for this target instead of the GPU's own");
+  run->add_flag("--no-disk-cache", runOpts.noDiskCache, "Do not use the disk cache");
+  run->add_flag("-v,--verbose", runOpts.verbose,
+                "Print the tiles, cache hits and compile times");
+
+  attnc::tool::BenchOptions benchOpts;
   CLI::App *bench = app.add_subcommand(
-      "bench", "Time a kernel against a reference (not built yet)");
+      "bench", "Time a spec's kernel (CUDA events, median) against the IO model");
+  bench->add_option("spec", benchOpts.spec, "The .attn file")->required();
+  bench->add_option("--kernel", benchOpts.kernel, "The attention block to time");
+  bench->add_option("--shape", benchOpts.shapes, "Sizes b,hq,hk,n,m (repeatable)")
+      ->required();
+  bench->add_option("--iters", benchOpts.iters, "Timed runs (median reported)")
+      ->capture_default_str();
+  bench->add_option("--warmup", benchOpts.warmup, "Untimed runs first")
+      ->capture_default_str();
+  bench->add_flag("--json", benchOpts.json, "One JSON object per shape");
+  bench->add_option("--target", benchOpts.target,
+                    "Compile for this target instead of the GPU's own");
+  bench->add_flag("-v,--verbose", benchOpts.verbose, "Print cache hits and compile times");
   CLI::App *tune = app.add_subcommand(
       "tune", "Search tile sizes for a kernel (not built yet)");
-  for (CLI::App *sub : {run, bench, tune})
-    sub->allow_extras();
+  tune->allow_extras();
   // Usage errors look like every other attnc error.
   auto failure = [](const CLI::App *, const CLI::Error &e) {
     return "error: " + std::string(e.what()) +
@@ -73,9 +129,9 @@ int main(int argc, char **argv) {
   }
 
   if (run->parsed())
-    return notBuilt("run");
+    return attnc::tool::runRun(runOpts);
   if (bench->parsed())
-    return notBuilt("bench");
+    return attnc::tool::runBench(benchOpts);
   if (tune->parsed())
     return notBuilt("tune");
 
@@ -87,5 +143,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   opts.emit = *kind;
+  if (!reportShape.empty()) {
+    attnc::tool::Shape shape;
+    std::string error;
+    if (!attnc::tool::parseShape(reportShape, shape, error)) {
+      llvm::errs() << "error: " << error << "\n";
+      return 1;
+    }
+    int64_t dims[5] = {shape.batch, shape.headsQ, shape.headsKV, shape.seqQ,
+                       shape.seqK};
+    std::copy(dims, dims + 5, opts.reportShape);
+  }
   return attnc::runCompile(opts, llvm::errs());
 }

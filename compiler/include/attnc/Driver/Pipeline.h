@@ -51,6 +51,12 @@ struct CompileOptions {
   bool report = false;
   /// Print `loc(...)` of every op (the DSL line:col) with --emit=mlir.
   bool printLocations = false;
+  /// Tile choices (0: the SRAM model chooses) and the budget.
+  int64_t sramBudgetBytes = 0;
+  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  /// Sizes the --report's IO model uses where the spec has symbols:
+  /// batch, query heads, key/value heads, query length, key length.
+  int64_t reportShape[5] = {1, 16, 16, 4096, 4096};
 };
 
 /// Registers the dialects attnc produces (attn, func, arith, math).

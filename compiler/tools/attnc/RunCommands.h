@@ -1,0 +1,41 @@
+//===- RunCommands.h - `attnc run` and `attnc bench` ------------*- C++ -*-===//
+#ifndef ATTNC_TOOLS_RUNCOMMANDS_H
+#define ATTNC_TOOLS_RUNCOMMANDS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnc::tool {
+
+/// b, hq, hk, n, m
+struct Shape {
+  int64_t batch = 1, headsQ = 1, headsKV = 1, seqQ = 1, seqK = 1;
+};
+/// Parses "b,hq,hk,n,m" (or "b,h,n" for hq == hk and n == m).
+bool parseShape(const std::string &text, Shape &shape, std::string &error);
+
+struct RunOptions {
+  std::string spec, kernel;
+  std::string q, k, v, out, lse; // .npy paths
+  std::string lengths, layout;   // .npy paths, when the spec needs them
+  bool bf16AsU2 = false;         // read/write bf16 as <u2 (plain NumPy)
+  std::vector<std::string> shape; // random inputs instead of files
+  uint64_t seed = 0, offset = 0;  // dropout
+  uint64_t dataSeed = 1;          // random inputs
+  bool check = false, verbose = false, noDiskCache = false;
+  std::string target;
+};
+int runRun(const RunOptions &options);
+
+struct BenchOptions {
+  std::string spec, kernel, target;
+  std::vector<std::string> shapes;
+  int iters = 30, warmup = 5;
+  bool json = false, verbose = false;
+};
+int runBench(const BenchOptions &options);
+
+} // namespace attnc::tool
+
+#endif // ATTNC_TOOLS_RUNCOMMANDS_H

@@ -1,0 +1,62 @@
+//===- Check.h - compare a kernel's output with float64 -----------*- C++ -*-===//
+//
+// The correctness rule of ../shared/TARGETS.md (FlashAttention's own tests):
+//
+//   max|out - ref| <= 2 * max|naive_lowp - ref| + 1e-5
+//
+// where `ref` is the float64 reference (Reference.h) and `naive_lowp` is the
+// plain matmul -> softmax -> matmul chain in the input precision (f32
+// accumulation, P rounded to the element type before P x V, O rounded).
+// Rows with no allowed key must give O == 0 and LSE == -inf exactly.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CHECK_H
+#define ATTNC_CHECK_H
+
+#include "attnc/Codegen/KernelInfo.h"
+#include "attnc/Reference.h"
+#include "attnc/attnc.h"
+
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+/// Rounds a value to the element type (f16/bf16 round to nearest even).
+double roundTo(ElementType type, double value);
+
+/// The float64 reference problem of a compiled kernel at these sizes: masks,
+/// scale, score modifier and `where` predicates (through the Attention's
+/// interpreter hooks), dropout. Host copies of key lengths / layout.
+ref::FwdProblem referenceProblem(const Attention &attn, int batch, int headsQ,
+                                 int headsKV, int seqQ, int seqK,
+                                 const std::vector<int> &kvLengths,
+                                 const std::vector<unsigned char> &layout,
+                                 const int64_t layoutShape[3], uint64_t seed,
+                                 uint64_t offset);
+
+struct CheckResult {
+  double errO = 0, boundO = 0;     // max |out - ref|, the rule's bound
+  double errLse = 0, boundLse = 0; // same for the log-sum-exp (if checked)
+  long long maskedRows = 0;        // rows with no allowed key
+  long long badMaskedRows = 0;     // of those, rows not giving 0 / -inf
+  long long nonFinite = 0;         // NaN/inf outputs elsewhere
+  bool ok = false;
+  /// One line: "O max err 1.2e-03 <= bound 2.4e-03; LSE ...: PASS".
+  std::string summary() const;
+};
+
+/// Checks `o` (dense [b, hq, n, dv], already converted to double) and, when
+/// given, `lse` (dense [b, hq, n]) against the float64 reference and the
+/// low-precision naive chain on the same inputs (dense, already rounded to
+/// the element type). Uses `threads` host threads (0: all cores).
+CheckResult checkForward(const ref::FwdProblem &problem, ElementType element,
+                         const std::vector<double> &q,
+                         const std::vector<double> &k,
+                         const std::vector<double> &v,
+                         const std::vector<double> &o,
+                         const std::vector<float> *lse, int threads = 0);
+
+} // namespace attnc
+
+#endif // ATTNC_CHECK_H

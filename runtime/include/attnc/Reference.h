@@ -1,0 +1,201 @@
+//===- Reference.h - float64 CPU reference of the attnc forward pass -------===//
+//
+// Header-only, plain C++17 (no CUDA, no LLVM). Defines the semantics that
+// every generated kernel must reproduce:
+//
+//   S[i][j] = scale * sum_d Q[b,h,i,d] * K[b,h/(Hq/Hkv),j,d]         (GQA)
+//   S       = scoreMod(S, b, h, i, j)                     if a modifier is set
+//   S       = -inf where any mask says no (ANDed):
+//             causal      j <= i + (m - n)                 (bottom-right aligned)
+//             window      i + (m-n) - left <= j <= i + (m-n) + right
+//             key padding j < kvLengths[b]
+//             block-sparse blockLayout[h*strideH + (i/blockQ)*strideQ + j/blockK]
+//             maskFn(b, h, i, j)
+//   P       = softmax_j(S);  LSE = log sum_j exp(S)  (natural log)
+//   P       = P * keep(b,h,i,j) * dropoutScale         if dropout (LSE undropped)
+//   O       = P V
+// A row with every key masked has O = 0 and LSE = -inf (never NaN).
+//
+// Dropout bits: Philox4x32-10, the mapping of codegen/device/attnc/philox.cuh
+// (repeated here so this header stands alone; the GPU test checks that both
+// produce the same words):
+//   key     = { lo32(seed), hi32(seed) ^ hi32(offset) }
+//   counter = { j >> 2, i, (b << 16) | h, lo32(offset) }
+//   keep    = word[j & 3] >= floor(p * 2^32)
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+namespace attnc {
+namespace ref {
+
+struct Words {
+  uint32_t w[4];
+};
+
+/// Philox4x32-10 (same words as attnc::philox4x32_10 in philox.cuh).
+inline Words philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                           uint32_t k0, uint32_t k1) {
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+    uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+    uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+    uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return Words{{c0, c1, c2, c3}};
+}
+
+inline uint32_t dropoutWord(uint64_t seed, uint64_t offset, int b, int h,
+                            int i, int j) {
+  Words w = philox4x32_10((uint32_t)j >> 2, (uint32_t)i,
+                          ((uint32_t)b << 16) | ((uint32_t)h & 0xffffu),
+                          (uint32_t)offset, (uint32_t)seed,
+                          (uint32_t)(seed >> 32) ^ (uint32_t)(offset >> 32));
+  return w.w[j & 3];
+}
+
+inline uint64_t dropoutThreshold(float p) {
+  double t = (double)p * 4294967296.0;
+  if (!(t > 0.0))
+    return 0;
+  if (t >= 4294967296.0)
+    return 4294967296ull;
+  return (uint64_t)t;
+}
+
+/// One forward problem. Tensors are dense, row-major:
+///   q [batch][headsQ][seqQ][headDim], k [batch][headsKV][seqK][headDim],
+///   v [batch][headsKV][seqK][headDimV], o [batch][headsQ][seqQ][headDimV],
+///   lse [batch][headsQ][seqQ].
+struct FwdProblem {
+  int batch = 1, headsQ = 1, headsKV = 1, seqQ = 1, seqK = 1;
+  int headDim = 64, headDimV = 64;
+  double scale = 0.125;
+
+  bool causal = false;
+  bool window = false;
+  long long windowLeft = 0, windowRight = 0;
+  std::vector<int> kvLengths; // empty: no key padding
+
+  bool blockSparse = false;
+  std::vector<unsigned char> blockLayout;
+  long long layoutStrideH = 0, layoutStrideQ = 0;
+  int sparseBlockQ = 1, sparseBlockK = 1;
+
+  bool dropout = false;
+  float dropoutP = 0.f;
+  double dropoutScale = 1.0;
+  uint64_t seed = 0, offset = 0;
+
+  /// s is the scaled score; returns the modified score. Empty: identity.
+  std::function<double(double s, int b, int h, int i, int j)> scoreMod;
+  /// true = keep. Empty: keep all.
+  std::function<bool(int b, int h, int i, int j)> maskFn;
+};
+
+/// Query i may attend key j (all masks ANDed).
+inline bool allowed(const FwdProblem &pr, int b, int h, int i, int j) {
+  const long long d = (long long)i + pr.seqK - pr.seqQ;
+  if (pr.causal && j > d)
+    return false;
+  if (pr.window && (j < d - pr.windowLeft || j > d + pr.windowRight))
+    return false;
+  if (!pr.kvLengths.empty() && j >= pr.kvLengths[b])
+    return false;
+  if (pr.blockSparse &&
+      pr.blockLayout[(size_t)(h * pr.layoutStrideH +
+                              (long long)(i / pr.sparseBlockQ) *
+                                  pr.layoutStrideQ +
+                              j / pr.sparseBlockK)] == 0)
+    return false;
+  if (pr.maskFn && !pr.maskFn(b, h, i, j))
+    return false;
+  return true;
+}
+
+inline bool dropoutKeep(const FwdProblem &pr, int b, int h, int i, int j) {
+  return (uint64_t)dropoutWord(pr.seed, pr.offset, b, h, i, j) >=
+         dropoutThreshold(pr.dropoutP);
+}
+
+/// Computes rows [rowBegin, rowEnd) of the flattened (b, h, i) index space
+/// (row = (b * headsQ + h) * seqQ + i), so callers can split the work.
+inline void forwardRows(const FwdProblem &pr, const double *q, const double *k,
+                        const double *v, double *o, double *lse,
+                        long long rowBegin, long long rowEnd) {
+  const double negInf = -std::numeric_limits<double>::infinity();
+  const int groups = pr.headsQ / pr.headsKV;
+  std::vector<double> s(pr.seqK);
+  for (long long row = rowBegin; row < rowEnd; ++row) {
+    const int i = (int)(row % pr.seqQ);
+    const int h = (int)((row / pr.seqQ) % pr.headsQ);
+    const int b = (int)(row / ((long long)pr.seqQ * pr.headsQ));
+    const int hk = h / groups;
+    const double *qi = q + row * pr.headDim;
+    const double *kb = k + ((long long)b * pr.headsKV + hk) * pr.seqK * pr.headDim;
+    const double *vb =
+        v + ((long long)b * pr.headsKV + hk) * pr.seqK * pr.headDimV;
+    double *oi = o + row * pr.headDimV;
+
+    double rowMax = negInf;
+    for (int j = 0; j < pr.seqK; ++j) {
+      double acc = 0;
+      const double *kj = kb + (long long)j * pr.headDim;
+      for (int d = 0; d < pr.headDim; ++d)
+        acc += qi[d] * kj[d];
+      double x = pr.scale * acc;
+      if (pr.scoreMod)
+        x = pr.scoreMod(x, b, h, i, j);
+      if (!allowed(pr, b, h, i, j))
+        x = negInf;
+      s[j] = x;
+      rowMax = std::max(rowMax, x);
+    }
+    std::fill(oi, oi + pr.headDimV, 0.0);
+    if (rowMax == negInf) { // every key masked: O = 0, LSE = -inf
+      if (lse)
+        lse[row] = negInf;
+      continue;
+    }
+    double sum = 0;
+    for (int j = 0; j < pr.seqK; ++j) {
+      s[j] = std::exp(s[j] - rowMax);
+      sum += s[j];
+    }
+    if (lse)
+      lse[row] = rowMax + std::log(sum);
+    for (int j = 0; j < pr.seqK; ++j) {
+      double pj = s[j] / sum;
+      if (pr.dropout)
+        pj = dropoutKeep(pr, b, h, i, j) ? pj * pr.dropoutScale : 0.0;
+      if (pj == 0)
+        continue;
+      const double *vj = vb + (long long)j * pr.headDimV;
+      for (int d = 0; d < pr.headDimV; ++d)
+        oi[d] += pj * vj[d];
+    }
+  }
+}
+
+/// The whole forward pass; o and lse (may be null) sized as documented.
+inline void forward(const FwdProblem &pr, const double *q, const double *k,
+                    const double *v, double *o, double *lse) {
+  forwardRows(pr, q, k, v, o, lse, 0,
+              (long long)pr.batch * pr.headsQ * pr.seqQ);
+}
+
+} // namespace ref
+} // namespace attnc

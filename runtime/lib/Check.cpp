@@ -1,0 +1,208 @@
+//===- Check.cpp - compare a kernel's output with float64 ------------------===//
+#include "attnc/Check.h"
+#include "attnc/Npy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <thread>
+
+using namespace attnc;
+
+double attnc::roundTo(ElementType type, double value) {
+  switch (type) {
+  case ElementType::f16:
+    return halfToFloat(floatToHalf(float(value)));
+  case ElementType::bf16:
+    return bf16ToFloat(floatToBf16(float(value)));
+  case ElementType::f32:
+    return float(value);
+  }
+  return value;
+}
+
+ref::FwdProblem attnc::referenceProblem(
+    const Attention &attn, int batch, int headsQ, int headsKV, int seqQ,
+    int seqK, const std::vector<int> &kvLengths,
+    const std::vector<unsigned char> &layout, const int64_t layoutShape[3],
+    uint64_t seed, uint64_t offset) {
+  const KernelInfo &k = attn.info();
+  ref::FwdProblem p;
+  p.batch = batch, p.headsQ = headsQ, p.headsKV = headsKV;
+  p.seqQ = seqQ, p.seqK = seqK;
+  p.headDim = k.headDim, p.headDimV = k.headDimV;
+  // The interpreter applies the spec's scales itself, in order.
+  p.scale = k.scoreMod ? 1.0 : k.scale;
+  if (k.scoreMod)
+    p.scoreMod = [&attn](double s, int b, int h, int i, int j) {
+      return attn.evalScore(s, b, h, i, j);
+    };
+  if (k.maskFn)
+    p.maskFn = [&attn](int b, int h, int i, int j) {
+      return attn.evalWhere(b, h, i, j);
+    };
+  p.causal = k.causal;
+  p.window = k.window;
+  p.windowLeft = k.windowLeft, p.windowRight = k.windowRight;
+  if (k.keyPadding)
+    p.kvLengths = kvLengths;
+  if (k.blockSparse) {
+    p.blockSparse = true;
+    p.blockLayout = layout;
+    p.layoutStrideH = layoutShape[0] == 1 ? 0 : layoutShape[1] * layoutShape[2];
+    p.layoutStrideQ = layoutShape[2];
+    p.sparseBlockQ = int(k.sparseBlockQ);
+    p.sparseBlockK = int(k.sparseBlockK);
+  }
+  if (k.dropout > 0) {
+    p.dropout = true;
+    p.dropoutP = float(k.dropout);
+    p.dropoutScale = double(float(1.0 / (1.0 - k.dropout)));
+    p.seed = seed, p.offset = offset;
+  }
+  return p;
+}
+
+/// The plain chain in low precision for rows [begin, end): scores and
+/// softmax in f32, P rounded to the element type, O accumulated in f32 and
+/// rounded.
+static void naiveLowpRows(const ref::FwdProblem &pr, ElementType e,
+                          const double *q, const double *k, const double *v,
+                          double *o, double *lse, long long begin,
+                          long long end) {
+  const float negInf = -std::numeric_limits<float>::infinity();
+  const int groups = pr.headsQ / pr.headsKV;
+  std::vector<float> s(pr.seqK);
+  std::vector<float> acc(pr.headDimV);
+  for (long long row = begin; row < end; ++row) {
+    const int i = int(row % pr.seqQ);
+    const int h = int((row / pr.seqQ) % pr.headsQ);
+    const int b = int(row / ((long long)pr.seqQ * pr.headsQ));
+    const int hk = h / groups;
+    const double *qi = q + row * pr.headDim;
+    const double *kb =
+        k + ((long long)b * pr.headsKV + hk) * pr.seqK * pr.headDim;
+    const double *vb =
+        v + ((long long)b * pr.headsKV + hk) * pr.seqK * pr.headDimV;
+    float mx = negInf;
+    for (int j = 0; j < pr.seqK; ++j) {
+      float dot = 0;
+      for (int d = 0; d < pr.headDim; ++d)
+        dot += float(qi[d]) * float(kb[(long long)j * pr.headDim + d]);
+      float x = float(pr.scale) * dot;
+      if (pr.scoreMod)
+        x = float(pr.scoreMod(x, b, h, i, j));
+      if (!ref::allowed(pr, b, h, i, j))
+        x = negInf;
+      s[j] = x;
+      mx = std::max(mx, x);
+    }
+    std::fill(acc.begin(), acc.end(), 0.f);
+    if (mx == negInf) {
+      for (int d = 0; d < pr.headDimV; ++d)
+        o[row * pr.headDimV + d] = 0;
+      if (lse)
+        lse[row] = negInf;
+      continue;
+    }
+    float sum = 0;
+    for (int j = 0; j < pr.seqK; ++j)
+      sum += (s[j] = std::exp(s[j] - mx));
+    if (lse)
+      lse[row] = mx + std::log(sum);
+    for (int j = 0; j < pr.seqK; ++j) {
+      float p = float(roundTo(e, s[j] / sum));
+      if (pr.dropout)
+        p = ref::dropoutKeep(pr, b, h, i, j) ? float(roundTo(e, p * pr.dropoutScale))
+                                             : 0.f;
+      if (p == 0)
+        continue;
+      for (int d = 0; d < pr.headDimV; ++d)
+        acc[d] += p * float(vb[(long long)j * pr.headDimV + d]);
+    }
+    for (int d = 0; d < pr.headDimV; ++d)
+      o[row * pr.headDimV + d] = roundTo(e, acc[d]);
+  }
+}
+
+static void parallelRows(long long rows, int threads,
+                         const std::function<void(long long, long long)> &fn) {
+  if (threads <= 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = int(std::min<long long>(threads, std::max<long long>(rows, 1)));
+  std::vector<std::thread> pool;
+  long long chunk = (rows + threads - 1) / threads;
+  for (int t = 0; t < threads; ++t) {
+    long long b = t * chunk, e = std::min(rows, b + chunk);
+    if (b < e)
+      pool.emplace_back(fn, b, e);
+  }
+  for (std::thread &th : pool)
+    th.join();
+}
+
+CheckResult attnc::checkForward(const ref::FwdProblem &pr, ElementType element,
+                                const std::vector<double> &q,
+                                const std::vector<double> &k,
+                                const std::vector<double> &v,
+                                const std::vector<double> &o,
+                                const std::vector<float> *lse, int threads) {
+  long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  std::vector<double> ref(rows * pr.headDimV), refLse(rows);
+  std::vector<double> naive(rows * pr.headDimV), naiveLse(rows);
+  parallelRows(rows, threads, [&](long long b, long long e) {
+    ref::forwardRows(pr, q.data(), k.data(), v.data(), ref.data(),
+                     refLse.data(), b, e);
+    naiveLowpRows(pr, element, q.data(), k.data(), v.data(), naive.data(),
+                  naiveLse.data(), b, e);
+  });
+  CheckResult r;
+  double naiveErrO = 0, naiveErrLse = 0;
+  const double negInf = -std::numeric_limits<double>::infinity();
+  for (long long row = 0; row < rows; ++row) {
+    bool masked = refLse[row] == negInf;
+    if (masked) {
+      ++r.maskedRows;
+      bool good = !lse || (*lse)[row] == float(negInf);
+      for (int d = 0; d < pr.headDimV; ++d)
+        good = good && o[row * pr.headDimV + d] == 0.0;
+      if (!good)
+        ++r.badMaskedRows;
+      continue;
+    }
+    for (int d = 0; d < pr.headDimV; ++d) {
+      long long i = row * pr.headDimV + d;
+      if (!std::isfinite(o[i])) {
+        ++r.nonFinite;
+        continue;
+      }
+      r.errO = std::max(r.errO, std::fabs(o[i] - ref[i]));
+      naiveErrO = std::max(naiveErrO, std::fabs(naive[i] - ref[i]));
+    }
+    if (lse) {
+      double x = (*lse)[row];
+      if (!std::isfinite(x)) {
+        ++r.nonFinite;
+        continue;
+      }
+      r.errLse = std::max(r.errLse, std::fabs(x - refLse[row]));
+      naiveErrLse = std::max(naiveErrLse, std::fabs(naiveLse[row] - refLse[row]));
+    }
+  }
+  r.boundO = 2 * naiveErrO + 1e-5;
+  r.boundLse = 2 * naiveErrLse + 1e-5;
+  r.ok = r.nonFinite == 0 && r.badMaskedRows == 0 && r.errO <= r.boundO &&
+         (!lse || r.errLse <= r.boundLse);
+  return r;
+}
+
+std::string CheckResult::summary() const {
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "O max err %.3e (bound %.3e); LSE max err %.3e (bound %.3e); "
+                "%lld fully masked rows (%lld wrong); %lld non-finite: %s",
+                errO, boundO, errLse, boundLse, maskedRows, badMaskedRows,
+                nonFinite, ok ? "PASS" : "FAIL");
+  return buf;
+}
