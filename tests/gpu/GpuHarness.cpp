@@ -1,0 +1,742 @@
+//===- GpuHarness.cpp - Run a compiled spec and check it in float64 -------===//
+#include "GpuHarness.h"
+
+#include "attnc/Npy.h"
+#include "attnc/Reference.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+
+#ifndef ATTNC_EXAMPLES_DIR
+#define ATTNC_EXAMPLES_DIR "examples"
+#endif
+
+namespace attnc {
+namespace gputest {
+
+//===- Example files ------------------------------------------------------===//
+
+static bool isDirectory(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string examplesDir() {
+  if (const char *env = std::getenv("ATTNC_EXAMPLES_DIR"))
+    if (*env)
+      return env;
+  if (isDirectory(ATTNC_EXAMPLES_DIR))
+    return ATTNC_EXAMPLES_DIR;
+  return "examples";
+}
+
+std::vector<std::string> exampleFiles() {
+  std::vector<std::string> files;
+  if (DIR *d = opendir(examplesDir().c_str())) {
+    while (dirent *e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".attn") == 0)
+        files.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool returnsLse(const std::string &specText) {
+  static const std::regex re(R"(return\s+\w+\s*,\s*(logsumexp|lse)\b)");
+  return std::regex_search(specText, re);
+}
+
+//===- Specs --------------------------------------------------------------===//
+
+std::string SpecText::str() const {
+  std::ostringstream s;
+  const std::string d = std::to_string(headDim);
+  s << "attention " << name << " {\n"
+    << "  q: " << dtype << "[b, " << headsQ << ", " << seqQ << ", " << d
+    << "]\n"
+    << "  k: " << dtype << "[b, " << headsKV << ", " << seqK << ", " << d
+    << "]\n"
+    << "  v: " << dtype << "[b, " << headsKV << ", " << seqK << ", " << d
+    << "]\n";
+  for (const std::string &in : inputs)
+    s << "  " << in << "\n";
+  s << "  s = matmul(q, k^T) * rsqrt(" << d << ")\n";
+  for (const std::string &line : scores)
+    s << "  " << line << "\n";
+  s << "  p = softmax(s)\n";
+  if (!dropout.empty())
+    s << "  " << dropout << "\n";
+  s << "  o = matmul(p, v)\n"
+    << "  return o" << (lse ? ", logsumexp" : "") << "\n}\n";
+  return s.str();
+}
+
+std::shared_ptr<Attention> compileSpec(const std::string &text,
+                                       const std::string &filename) {
+  CompileOptions options;
+  Expected<std::shared_ptr<Attention>> attn =
+      compile(text, options, filename);
+  if (!attn) {
+    ADD_FAILURE() << "compile failed: " << attn.error().str()
+                  << "\nspec:\n"
+                  << text;
+    return nullptr;
+  }
+  return *attn;
+}
+
+std::vector<std::shared_ptr<Attention>>
+compileSpecs(const std::vector<std::string> &texts) {
+  std::vector<std::future<Expected<std::shared_ptr<Attention>>>> jobs;
+  for (const std::string &t : texts)
+    jobs.push_back(std::async(std::launch::async, [t] {
+      // The primary context is current per thread; compile() for the
+      // current device makes it current on this one.
+      return compile(t, CompileOptions{});
+    }));
+  std::vector<std::shared_ptr<Attention>> out;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Expected<std::shared_ptr<Attention>> r = jobs[i].get();
+    if (!r) {
+      ADD_FAILURE() << "compile failed: " << r.error().str() << "\nspec:\n"
+                    << texts[i];
+      out.push_back(nullptr);
+    } else {
+      out.push_back(*r);
+    }
+  }
+  return out;
+}
+
+//===- Helpers ------------------------------------------------------------===//
+
+void parallelFor(long long n,
+                 const std::function<void(long long, long long)> &fn) {
+  long long threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, std::max(1ll, n / 4));
+  if (threads <= 1) {
+    fn(0, n);
+    return;
+  }
+  // Interleaved chunks balance rows of unequal cost (causal masks).
+  const long long chunk = std::max(1ll, n / (threads * 8));
+  std::atomic<long long> next{0};
+  std::vector<std::thread> pool;
+  for (long long t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (;;) {
+        long long begin = next.fetch_add(chunk);
+        if (begin >= n)
+          return;
+        fn(begin, std::min(n, begin + chunk));
+      }
+    });
+  for (std::thread &th : pool)
+    th.join();
+}
+
+namespace {
+
+/// Every checked case of this process, printed as a table at the end.
+struct SummaryRow {
+  std::string test, label, shape;
+  double errO, boundO, errLse, boundLse;
+  bool lse;
+  long long maskedRows;
+};
+std::mutex summaryMutex;
+std::vector<SummaryRow> &summaryRows() {
+  static std::vector<SummaryRow> rows;
+  return rows;
+}
+
+class SummaryEnvironment : public ::testing::Environment {
+public:
+  void TearDown() override {
+    std::lock_guard<std::mutex> lock(summaryMutex);
+    const std::vector<SummaryRow> &rows = summaryRows();
+    if (rows.empty())
+      return;
+    std::printf("\n[    attnc ] summary: %zu checked cases (error / bound; "
+                "ratio <= 1 passes)\n",
+                rows.size());
+    std::printf("%-44s %-34s %10s %10s %6s %10s %10s %8s\n", "test", "case",
+                "O err", "O bound", "ratio", "LSE err", "LSE bound", "masked");
+    for (const SummaryRow &r : rows) {
+      std::printf("%-44s %-34s %10.3g %10.3g %6.2f ", r.test.c_str(),
+                  r.label.c_str(), r.errO, r.boundO, r.errO / r.boundO);
+      if (r.lse)
+        std::printf("%10.3g %10.3g", r.errLse, r.boundLse);
+      else
+        std::printf("%10s %10s", "-", "-");
+      std::printf(" %8lld\n", r.maskedRows);
+    }
+    std::fflush(stdout);
+  }
+};
+
+::testing::Environment *const summaryEnvironment =
+    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
+
+} // namespace
+
+void report(const std::string &label, const std::string &key, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  ::testing::Test::RecordProperty(label + "." + key, buf);
+}
+
+Status synchronize() {
+  Expected<CudaDriver *> drv = CudaDriver::get();
+  if (!drv)
+    return drv.takeError();
+  return ATTNC_CU(*drv, ctxSynchronize);
+}
+
+std::vector<uint8_t> randomBlockLayout(int heads, int qBlocks, int kBlocks,
+                                       double density, int zeroRow,
+                                       uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::bernoulli_distribution keep(density);
+  std::vector<uint8_t> layout((size_t)heads * qBlocks * kBlocks);
+  for (uint8_t &x : layout)
+    x = keep(rng) ? 1 : 0;
+  if (zeroRow >= 0 && zeroRow < qBlocks)
+    std::fill_n(layout.begin() + (size_t)zeroRow * kBlocks, kBlocks, 0);
+  return layout;
+}
+
+std::string Layout::str() const {
+  std::string s = bshd ? "bshd" : "bhsd";
+  if (pad)
+    s += "+pad" + std::to_string(pad);
+  return s;
+}
+
+namespace {
+
+/// Element type on the host: rounding, encoding, decoding.
+struct Element {
+  ElementType type;
+  size_t bytes() const { return (size_t)elementBytes(type); }
+  float round(float x) const {
+    switch (type) {
+    case ElementType::f16:
+      return halfToFloat(floatToHalf(x));
+    case ElementType::bf16:
+      return bf16ToFloat(floatToBf16(x));
+    case ElementType::f32:
+      return x;
+    }
+    return x;
+  }
+  void store(uint8_t *p, double x) const {
+    if (type == ElementType::f32) {
+      float f = (float)x;
+      std::memcpy(p, &f, 4);
+      return;
+    }
+    uint16_t bits = type == ElementType::f16 ? floatToHalf((float)x)
+                                             : floatToBf16((float)x);
+    std::memcpy(p, &bits, 2);
+  }
+  double load(const uint8_t *p) const {
+    if (type == ElementType::f32) {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    }
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    return type == ElementType::f16 ? halfToFloat(bits) : bf16ToFloat(bits);
+  }
+};
+
+/// A tensor on the device in a given layout, with its TensorArg.
+struct DeviceTensor {
+  int64_t shape[4]; // logical [b, h, s, d]
+  int64_t strides[4];
+  size_t elements = 0; // of the whole buffer
+  DeviceBuffer buffer;
+
+  void plan(const int64_t (&s)[4], const Layout &layout) {
+    std::copy(s, s + 4, shape);
+    const int64_t row = s[3] + layout.pad;
+    strides[3] = 1;
+    if (layout.bshd) {
+      strides[1] = row;
+      strides[2] = s[1] * row;
+      strides[0] = s[2] * strides[2];
+    } else {
+      strides[2] = row;
+      strides[1] = s[2] * row;
+      strides[0] = s[1] * strides[1];
+    }
+    elements = (size_t)(s[0] * strides[0]);
+  }
+  size_t offset(int64_t b, int64_t h, int64_t i, int64_t d) const {
+    return (size_t)(b * strides[0] + h * strides[1] + i * strides[2] + d);
+  }
+  TensorArg arg() const {
+    TensorArg t;
+    t.data = buffer.data();
+    std::copy(shape, shape + 4, t.shape);
+    std::copy(strides, strides + 4, t.strides);
+    return t;
+  }
+};
+
+#define HARNESS_CHECK(expr, what)                                              \
+  do {                                                                         \
+    const auto &st_ = (expr);                                                  \
+    if (!st_) {                                                                \
+      ADD_FAILURE() << c.label << ": " << what << ": " << st_.error().str();    \
+      return false;                                                            \
+    }                                                                          \
+  } while (0)
+
+/// Dense [b][h][s][d] double values (exact in the element type) -> device.
+bool upload(const Case &c, const Element &el, const std::vector<double> &dense,
+            const int64_t (&shape)[4], const Layout &layout,
+            DeviceTensor &t) {
+  t.plan(shape, layout);
+  std::vector<uint8_t> host(t.elements * el.bytes(), 0xFF); // NaN padding
+  size_t idx = 0;
+  for (int64_t b = 0; b < shape[0]; ++b)
+    for (int64_t h = 0; h < shape[1]; ++h)
+      for (int64_t i = 0; i < shape[2]; ++i)
+        for (int64_t d = 0; d < shape[3]; ++d)
+          el.store(&host[t.offset(b, h, i, d) * el.bytes()], dense[idx++]);
+  Expected<DeviceBuffer> buf = DeviceBuffer::allocate(host.size());
+  HARNESS_CHECK(buf, "allocating " << host.size() << " B");
+  t.buffer = std::move(*buf);
+  HARNESS_CHECK(t.buffer.copyFromHost(host.data(), host.size()),
+                "copying an input to the device");
+  return true;
+}
+
+std::vector<double> randomTensor(const Element &el, size_t n, uint64_t seed,
+                                 double scale) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::vector<double> x(n);
+  for (double &v : x) {
+    float r;
+    do
+      r = el.round((float)(normal(rng) * scale));
+    while (r == 0.f); // never zeros
+    v = r;
+  }
+  return x;
+}
+
+/// The float64 reference problem for `attn` and the case.
+ref::FwdProblem referenceProblem(const Attention &attn, const Case &c) {
+  const KernelInfo &info = attn.info();
+  ref::FwdProblem pr;
+  pr.batch = c.batch;
+  pr.headsQ = c.headsQ;
+  pr.headsKV = c.headsKV;
+  pr.seqQ = c.seqQ;
+  pr.seqK = c.seqK;
+  pr.headDim = info.headDim;
+  pr.headDimV = info.headDimV;
+  if (info.scoreMod) {
+    // evalScore applies the scale and the modifiers, from the spec's AST.
+    pr.scale = 1.0;
+    pr.scoreMod = [&attn](double s, int b, int h, int i, int j) {
+      return attn.evalScore(s, b, h, i, j);
+    };
+  } else {
+    // The spec's own scale (front-end interpreter), not the kernel's.
+    pr.scale = attn.evalScore(1.0, 0, 0, 0, 0);
+  }
+  pr.causal = info.causal;
+  pr.window = info.window;
+  pr.windowLeft = info.windowLeft;
+  pr.windowRight = info.windowRight;
+  if (info.keyPadding)
+    pr.kvLengths = c.kvLengths;
+  if (info.blockSparse) {
+    pr.blockSparse = true;
+    pr.blockLayout = c.blockLayout;
+    pr.layoutStrideH =
+        c.layoutShape[0] == 1 ? 0 : c.layoutShape[1] * c.layoutShape[2];
+    pr.layoutStrideQ = c.layoutShape[2];
+    pr.sparseBlockQ = (int)info.sparseBlockQ;
+    pr.sparseBlockK = (int)info.sparseBlockK;
+  }
+  if (info.maskFn)
+    pr.maskFn = [&attn](int b, int h, int i, int j) {
+      return attn.evalWhere(b, h, i, j);
+    };
+  if (info.dropout > 0) {
+    pr.dropout = true;
+    pr.dropoutP = (float)info.dropout;
+    pr.dropoutScale = 1.0 / (1.0 - info.dropout);
+    pr.seed = c.seed;
+    pr.offset = c.offset;
+  }
+  return pr;
+}
+
+/// Plain matmul-softmax-matmul in the element precision (see the header).
+void naiveLowPrecision(const ref::FwdProblem &pr, const Element &el,
+                       const std::vector<double> &q,
+                       const std::vector<double> &k,
+                       const std::vector<double> &v, std::vector<double> &o,
+                       std::vector<double> &lse) {
+  const long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  o.assign((size_t)rows * pr.headDimV, 0.0);
+  lse.assign((size_t)rows, 0.0);
+  std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()),
+      vf(v.begin(), v.end());
+  const float scale = (float)pr.scale;
+  const float negInf = -std::numeric_limits<float>::infinity();
+  const int groups = pr.headsQ / pr.headsKV;
+  parallelFor(rows, [&](long long begin, long long end) {
+    std::vector<float> s(pr.seqK), acc(pr.headDimV);
+    for (long long row = begin; row < end; ++row) {
+      const int i = (int)(row % pr.seqQ);
+      const int h = (int)((row / pr.seqQ) % pr.headsQ);
+      const int b = (int)(row / ((long long)pr.seqQ * pr.headsQ));
+      const long long kvBase = ((long long)b * pr.headsKV + h / groups) *
+                               pr.seqK;
+      const float *qi = &qf[(size_t)row * pr.headDim];
+      float rowMax = negInf;
+      for (int j = 0; j < pr.seqK; ++j) {
+        const float *kj = &kf[(size_t)(kvBase + j) * pr.headDim];
+        float dot = 0.f;
+        for (int d = 0; d < pr.headDim; ++d)
+          dot += qi[d] * kj[d];
+        float x = pr.scoreMod ? (float)pr.scoreMod(dot, b, h, i, j)
+                              : dot * scale;
+        if (!ref::allowed(pr, b, h, i, j))
+          x = negInf;
+        s[j] = x;
+        rowMax = std::max(rowMax, x);
+      }
+      double *oi = &o[(size_t)row * pr.headDimV];
+      if (rowMax == negInf) {
+        lse[(size_t)row] = -std::numeric_limits<double>::infinity();
+        continue;
+      }
+      float sum = 0.f;
+      for (int j = 0; j < pr.seqK; ++j) {
+        s[j] = std::exp(s[j] - rowMax);
+        sum += s[j];
+      }
+      lse[(size_t)row] = rowMax + std::log(sum);
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int j = 0; j < pr.seqK; ++j) {
+        float p = el.round(s[j] / sum);
+        if (pr.dropout)
+          p = ref::dropoutKeep(pr, b, h, i, j)
+                  ? el.round(p * (float)pr.dropoutScale)
+                  : 0.f;
+        if (p == 0.f)
+          continue;
+        const float *vj = &vf[(size_t)(kvBase + j) * pr.headDimV];
+        for (int d = 0; d < pr.headDimV; ++d)
+          acc[d] += p * vj[d];
+      }
+      for (int d = 0; d < pr.headDimV; ++d)
+        oi[d] = el.round(acc[d]);
+    }
+  });
+}
+
+void referenceForward(const ref::FwdProblem &pr, const std::vector<double> &q,
+                      const std::vector<double> &k,
+                      const std::vector<double> &v, std::vector<double> &o,
+                      std::vector<double> &lse) {
+  const long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  o.assign((size_t)rows * pr.headDimV, 0.0);
+  lse.assign((size_t)rows, 0.0);
+  parallelFor(rows, [&](long long begin, long long end) {
+    ref::forwardRows(pr, q.data(), k.data(), v.data(), o.data(), lse.data(),
+                     begin, end);
+  });
+}
+
+double maxAbsDiff(const std::vector<double> &a, const std::vector<double> &b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isinf(a[i]) && std::isinf(b[i]) && (a[i] < 0) == (b[i] < 0))
+      continue; // -inf LSE of a masked row on both sides
+    double e = std::fabs(a[i] - b[i]);
+    if (!(e <= m))
+      m = std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+  }
+  return m;
+}
+
+std::string caseShape(const Case &c, const KernelInfo &info) {
+  std::ostringstream s;
+  s << info.specName << " " << elementTypeName(info.element) << " d"
+    << info.headDim << " b=" << c.batch << " hq=" << c.headsQ
+    << " hk=" << c.headsKV << " n=" << c.seqQ << " m=" << c.seqK;
+  if (c.q.bshd || c.q.pad || c.k.bshd || c.k.pad || c.v.bshd || c.v.pad ||
+      c.o.bshd || c.o.pad)
+    s << " q:" << c.q.str() << " k:" << c.k.str() << " v:" << c.v.str()
+      << " o:" << c.o.str();
+  return s.str();
+}
+
+} // namespace
+
+bool runCase(const Attention &attn, const Case &c, Outcome *out) {
+  Outcome local;
+  Outcome &res = out ? *out : local;
+  res = Outcome();
+  const KernelInfo &info = attn.info();
+  const Element el{info.element};
+  const int d = info.headDim, dv = info.headDimV;
+  const auto start = std::chrono::steady_clock::now();
+
+  // Inputs: random normal, rounded to the element type.
+  const int64_t qShape[4] = {c.batch, c.headsQ, c.seqQ, d};
+  const int64_t kShape[4] = {c.batch, c.headsKV, c.seqK, d};
+  const int64_t vShape[4] = {c.batch, c.headsKV, c.seqK, dv};
+  const int64_t oShape[4] = {c.batch, c.headsQ, c.seqQ, dv};
+  const size_t qN = (size_t)c.batch * c.headsQ * c.seqQ * d;
+  const size_t kN = (size_t)c.batch * c.headsKV * c.seqK * d;
+  const size_t vN = (size_t)c.batch * c.headsKV * c.seqK * dv;
+  std::vector<double> q = randomTensor(el, qN, c.inputSeed * 3 + 0, c.qScale);
+  std::vector<double> k = randomTensor(el, kN, c.inputSeed * 3 + 1, 1.0);
+  std::vector<double> v;
+  if (c.vValue) {
+    v.resize(vN);
+    size_t idx = 0;
+    for (int b = 0; b < c.batch; ++b)
+      for (int h = 0; h < c.headsKV; ++h)
+        for (int j = 0; j < c.seqK; ++j)
+          for (int e = 0; e < dv; ++e)
+            v[idx++] = el.round((float)c.vValue(b, h, j, e));
+  } else {
+    v = randomTensor(el, vN, c.inputSeed * 3 + 2, 1.0);
+  }
+
+  DeviceTensor dq, dk, dvT, dO;
+  if (!upload(c, el, q, qShape, c.q, dq) || !upload(c, el, k, kShape, c.k, dk) ||
+      !upload(c, el, v, vShape, c.v, dvT))
+    return false;
+  dO.plan(oShape, c.o);
+  {
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(dO.elements * el.bytes());
+    HARNESS_CHECK(buf, "allocating O");
+    dO.buffer = std::move(*buf);
+    HARNESS_CHECK(dO.buffer.fill(0xFF), "poisoning O with NaN");
+  }
+  const size_t rows = (size_t)c.batch * c.headsQ * c.seqQ;
+  DeviceBuffer dLse, dLengths, dLayout;
+  if (c.lse) {
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(rows * sizeof(float));
+    HARNESS_CHECK(buf, "allocating LSE");
+    dLse = std::move(*buf);
+    HARNESS_CHECK(dLse.fill(0xFF), "poisoning LSE with NaN");
+  }
+  RunArgs args;
+  args.q = dq.arg();
+  args.k = dk.arg();
+  args.v = dvT.arg();
+  args.o = dO.arg();
+  args.lse = c.lse ? static_cast<float *>(dLse.data()) : nullptr;
+  if (!c.kvLengths.empty()) {
+    Expected<DeviceBuffer> buf =
+        DeviceBuffer::allocate(c.kvLengths.size() * sizeof(int32_t));
+    HARNESS_CHECK(buf, "allocating kvLengths");
+    dLengths = std::move(*buf);
+    std::vector<int32_t> lens(c.kvLengths.begin(), c.kvLengths.end());
+    HARNESS_CHECK(dLengths.copyFromHost(lens.data(), lens.size() * 4),
+                  "copying kvLengths");
+    args.kvLengths = static_cast<const int32_t *>(dLengths.data());
+  }
+  if (!c.blockLayout.empty()) {
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(c.blockLayout.size());
+    HARNESS_CHECK(buf, "allocating the block layout");
+    dLayout = std::move(*buf);
+    HARNESS_CHECK(dLayout.copyFromHost(c.blockLayout.data(), c.blockLayout.size()),
+                  "copying the block layout");
+    args.blockLayout = static_cast<const uint8_t *>(dLayout.data());
+    std::copy(c.layoutShape, c.layoutShape + 3, args.layoutShape);
+  }
+  args.seed = c.seed;
+  args.offset = c.offset;
+  args.stream = c.stream;
+
+  HARNESS_CHECK(attn.run(args), "run");
+  HARNESS_CHECK(synchronize(), "the kernel (cuCtxSynchronize)");
+
+  // Outputs.
+  res.oBytes.resize(dO.elements * el.bytes());
+  HARNESS_CHECK(dO.buffer.copyToHost(res.oBytes.data(), res.oBytes.size()),
+                "copying O back");
+  res.o.assign(rows * dv, 0.0);
+  std::vector<uint8_t> covered(dO.elements, 0);
+  {
+    size_t idx = 0;
+    for (int b = 0; b < c.batch; ++b)
+      for (int h = 0; h < c.headsQ; ++h)
+        for (int i = 0; i < c.seqQ; ++i)
+          for (int e = 0; e < dv; ++e) {
+            size_t off = dO.offset(b, h, i, e);
+            covered[off] = 1;
+            res.o[idx++] = el.load(&res.oBytes[off * el.bytes()]);
+          }
+  }
+  // Padding of a strided O must keep its poison: the kernel writes only O.
+  size_t paddingWritten = 0;
+  for (size_t off = 0; off < dO.elements; ++off)
+    if (!covered[off])
+      for (size_t byte = 0; byte < el.bytes(); ++byte)
+        if (res.oBytes[off * el.bytes() + byte] != 0xFF) {
+          ++paddingWritten;
+          break;
+        }
+  EXPECT_EQ(paddingWritten, 0u)
+      << c.label << ": the kernel wrote into O's row padding";
+  if (c.lse) {
+    res.lse.resize(rows);
+    HARNESS_CHECK(dLse.copyToHost(res.lse.data(), rows * sizeof(float)),
+                  "copying LSE back");
+  }
+  if (!c.check)
+    return true;
+
+  // References.
+  ref::FwdProblem pr = referenceProblem(attn, c);
+  if (!info.scoreMod) {
+    EXPECT_NEAR(info.scale, pr.scale, 1e-12 * pr.scale)
+        << "the kernel's scale differs from the spec's";
+  }
+  std::vector<double> refLse, lowO, lowLse;
+  referenceForward(pr, q, k, v, res.ref, refLse);
+  naiveLowPrecision(pr, el, q, k, v, lowO, lowLse);
+  if (pr.dropout) {
+    ref::FwdProblem plain = pr;
+    plain.dropout = false;
+    std::vector<double> o0, l0;
+    referenceForward(plain, q, k, v, o0, l0);
+    res.errNoDropout = maxAbsDiff(res.o, o0);
+  }
+
+  // Fully masked rows: O == 0 exactly and LSE == -inf.
+  long long maskedBad = 0;
+  std::string firstBad;
+  res.maskedRows = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    if (!(std::isinf(refLse[row]) && refLse[row] < 0))
+      continue;
+    ++res.maskedRows;
+    bool ok = true;
+    for (int e = 0; e < dv; ++e)
+      ok = ok && res.o[row * dv + e] == 0.0;
+    if (c.lse)
+      ok = ok && std::isinf(res.lse[row]) && res.lse[row] < 0;
+    if (!ok && maskedBad++ == 0) {
+      std::ostringstream s;
+      s << "row " << row << ": O[0] = " << res.o[row * dv]
+        << (c.lse ? ", LSE = " + std::to_string(res.lse[row]) : "");
+      firstBad = s.str();
+    }
+  }
+  EXPECT_EQ(maskedBad, 0) << c.label
+                          << ": fully masked rows must give O == 0 and "
+                             "LSE == -inf; first: "
+                          << firstBad;
+
+  // The rule.
+  const double naiveErr = maxAbsDiff(lowO, res.ref);
+  res.errO = maxAbsDiff(res.o, res.ref);
+  res.boundO = 2 * naiveErr + 1e-5;
+  size_t worst = 0;
+  {
+    double w = -1;
+    for (size_t i = 0; i < res.o.size(); ++i) {
+      double e = std::fabs(res.o[i] - res.ref[i]);
+      if (std::isnan(e))
+        e = std::numeric_limits<double>::infinity();
+      if (e > w)
+        w = e, worst = i;
+    }
+  }
+  EXPECT_LE(res.errO, res.boundO)
+      << c.label << ": O max error " << res.errO << " > bound " << res.boundO
+      << " (naive low-precision error " << naiveErr << "); worst at flat index "
+      << worst << " (row " << worst / dv << ", col " << worst % dv
+      << "): got " << (res.o.empty() ? 0 : res.o[worst]) << ", want "
+      << (res.ref.empty() ? 0 : res.ref[worst]);
+
+  if (c.lse) {
+    std::vector<double> gotLse(res.lse.begin(), res.lse.end());
+    const double naiveLseErr = maxAbsDiff(lowLse, refLse);
+    const double floor = info.element == ElementType::f32 ? 1e-4 : 1e-3;
+    res.errLse = maxAbsDiff(gotLse, refLse);
+    res.boundLse = std::max(2 * naiveLseErr + 1e-5, floor);
+    EXPECT_LE(res.errLse, res.boundLse)
+        << c.label << ": LSE max error " << res.errLse << " > bound "
+        << res.boundLse;
+  }
+
+  const double secs = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  std::printf("[    attnc ] %s [%s]: O err %.3g (bound %.3g)", c.label.c_str(),
+              caseShape(c, info).c_str(), res.errO, res.boundO);
+  if (c.lse)
+    std::printf(", LSE err %.3g (bound %.3g)", res.errLse, res.boundLse);
+  if (res.maskedRows)
+    std::printf(", %lld fully masked rows", res.maskedRows);
+  if (pr.dropout)
+    std::printf(", err vs undropped ref %.3g", res.errNoDropout);
+  std::printf(", %.1f s\n", secs);
+  std::fflush(stdout);
+  {
+    const ::testing::TestInfo *t =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string test = t ? std::string(t->test_suite_name()) + "." + t->name()
+                         : std::string();
+    std::lock_guard<std::mutex> lock(summaryMutex);
+    summaryRows().push_back({test, c.label, caseShape(c, info), res.errO,
+                             res.boundO, res.errLse, res.boundLse, c.lse,
+                             res.maskedRows});
+  }
+  report(c.label, "o_err", res.errO);
+  report(c.label, "o_bound", res.boundO);
+  if (c.lse) {
+    report(c.label, "lse_err", res.errLse);
+    report(c.label, "lse_bound", res.boundLse);
+  }
+  if (res.maskedRows)
+    report(c.label, "masked_rows", (double)res.maskedRows);
+  return true;
+}
+
+} // namespace gputest
+} // namespace attnc
