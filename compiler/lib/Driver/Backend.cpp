@@ -15,19 +15,6 @@
 
 using namespace attnc;
 
-/// Byte offset of 1-based (line, col) in `source`.
-static uint32_t offsetOf(llvm::StringRef source, unsigned line, unsigned col) {
-  size_t off = 0;
-  for (unsigned l = 1; l < line; ++l) {
-    size_t nl = source.find('\n', off);
-    if (nl == llvm::StringRef::npos)
-      return static_cast<uint32_t>(source.size());
-    off = nl + 1;
-  }
-  off += col ? col - 1 : 0;
-  return static_cast<uint32_t>(std::min(off, source.size()));
-}
-
 mlir::LogicalResult attnc::runAttnPasses(mlir::ModuleOp module,
                                          const BackendOptions &options,
                                          llvm::StringRef filename,
@@ -40,12 +27,7 @@ mlir::LogicalResult attnc::runAttnPasses(mlir::ModuleOp module,
   // fusion pass explains each chain it leaves as a remark; for a compiler
   // that must produce one kernel, that is an error.
   mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic &d) {
-    dsl::SourceLoc loc;
-    if (auto fl = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>()) {
-      loc.line = fl.getLine();
-      loc.col = fl.getColumn();
-      loc.offset = offsetOf(source, loc.line, loc.col);
-    }
+    dsl::SourceLoc loc = sourceLocOf(d.getLocation(), source);
     std::string msg = d.str();
     // "'attn.fused_attention' op needs ..." reads better without the op name.
     for (llvm::StringRef prefix :

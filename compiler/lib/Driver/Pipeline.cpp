@@ -163,17 +163,26 @@ attnc::parseAttnSource(llvm::StringRef source, llvm::StringRef filename,
   return module;
 }
 
-/// Byte offset of 1-based (line, col) in `source`.
-static uint32_t offsetOf(llvm::StringRef source, unsigned line, unsigned col) {
+dsl::SourceLoc attnc::sourceLocOf(mlir::Location loc, llvm::StringRef source) {
+  dsl::SourceLoc out;
+  auto fl = loc->findInstanceOf<mlir::FileLineColLoc>();
+  if (!fl)
+    return out;
+  out.line = fl.getLine();
+  out.col = fl.getColumn();
+  // Byte offset of the 1-based (line, col).
   size_t off = 0;
-  for (unsigned l = 1; l < line; ++l) {
+  for (unsigned l = 1; l < out.line; ++l) {
     size_t nl = source.find('\n', off);
-    if (nl == llvm::StringRef::npos)
-      return static_cast<uint32_t>(source.size());
+    if (nl == llvm::StringRef::npos) {
+      off = source.size();
+      break;
+    }
     off = nl + 1;
   }
-  off += col ? col - 1 : 0;
-  return static_cast<uint32_t>(std::min(off, source.size()));
+  off += out.col ? out.col - 1 : 0;
+  out.offset = static_cast<uint32_t>(std::min(off, source.size()));
+  return out;
 }
 
 mlir::OwningOpRef<mlir::ModuleOp>
@@ -196,12 +205,7 @@ attnc::lowerToAttnIR(mlir::MLIRContext &context, const dsl::ModuleAST &module,
   std::string_view src(source.data(), source.size());
   dsl::DiagnosticEngine diags(module.filename, src);
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    dsl::SourceLoc loc;
-    if (auto fl = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>()) {
-      loc.line = fl.getLine();
-      loc.col = fl.getColumn();
-      loc.offset = offsetOf(source, loc.line, loc.col);
-    }
+    dsl::SourceLoc loc = sourceLocOf(d.getLocation(), source);
     if (d.getSeverity() == mlir::DiagnosticSeverity::Error)
       diags.error(loc, d.str());
     else if (d.getSeverity() == mlir::DiagnosticSeverity::Warning)

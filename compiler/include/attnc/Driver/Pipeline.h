@@ -59,6 +59,10 @@ struct CompileOptions {
   int64_t reportShape[5] = {1, 16, 16, 4096, 4096};
 };
 
+/// The DSL position (line, col, byte offset into `source`) of an MLIR
+/// location made by the lowering; line 0 when it has none.
+dsl::SourceLoc sourceLocOf(mlir::Location loc, llvm::StringRef source);
+
 /// Registers the dialects attnc produces (attn, func, arith, math).
 void registerAttncDialects(mlir::DialectRegistry &registry);
 
