@@ -15,8 +15,21 @@
 // padding. Global tiles need 16-byte aligned rows (strides in elements a
 // multiple of 16 / sizeof(Element)).
 //
+// More than 48 KB needs cudaFuncAttributeMaxDynamicSharedMemorySize first.
+// Block-sparse layouts must cover ceil(seqQ / blockQ) x ceil(seqK / blockK)
+// entries per head; GQA needs headsQ % headsKV == 0.
+//
 // __half / __nv_bfloat16: mma.sync m16n8k16 tensor-core kernel (sm_80+).
 // float: a SIMT fp32 kernel with the same contract (slow path).
+//
+// Supported tiles: kBlockM 64 | 128, kBlockN 32 | 64 | 128, kWarps 4 | 8 with
+// kBlockM % (16 * kWarps) == 0, kStages 1 | 2; head dims 32, 64, 96, 128,
+// 192, 256 (kHeadDimV == kHeadDim). Fastest measured on H100, bf16 (blockM x
+// blockN, warps, stages; TFLOP/s at N = 2k / 8k, tests/gpu/device_headers/
+// PERF_NOTES.md):
+//   d32  64x128 w4 s2    d64  128x128 w4 s2    d96  128x64 w4 s2
+//   d128 128x64 w4 s2    d192 128x64 w8 s1     d256 128x64 w8 s1
+// For float use kBlockM 64 and the smallest kBlockN that fits.
 #pragma once
 
 #include "attnc/mask.cuh"
@@ -111,8 +124,8 @@ template <class Spec> struct FwdBlock {
 /// The K/V pipeline over the active key blocks, last block first (the
 /// masked diagonal / tail blocks come first, then the full ones).
 ///
-///   kStages == 2: block n+1's K and V stream into the other buffer while
-///                 block n is computed (one cp.async group per block).
+///   kStages == 2: the next block's K and V stream into the other buffer
+///                 while block n is computed (one cp.async group per block).
 ///   kStages == 1: one buffer; V(n) streams during S = Q K(n)^T and K(n-1)
 ///                 during the softmax and P V(n) (FlashAttention-2 order).
 ///
@@ -331,6 +344,8 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
     scoresDone();
 
     // Score modifier and masks ----------------------------------------
+    // Partial blocks test every element against all masks (mask.cuh);
+    // full blocks only apply the score modifier, if any.
     const int n0 = nb * Tr::kBlockN;
     if (Spec::kScoreMod || kind == kBlockPartial) {
 #pragma unroll

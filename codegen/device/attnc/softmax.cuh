@@ -12,6 +12,7 @@
 //   corr   = 2^((rowMax - newMax) * mul)       // rescale old sum and O
 //   P      = 2^(S * mul - newMax * mul)
 //   rowSum = rowSum * corr + rowSum(P)
+// (with the max update skipped while it grows by less than 2^8, see update)
 // Finally O /= rowSum and LSE = (rowMax * mul + log2(rowSum)) * ln 2.
 #pragma once
 
@@ -40,44 +41,74 @@ template <int kMTiles> struct OnlineSoftmax {
 
   /// Fold one block of scores S (kNTiles 16x8 fragments per m-tile) into the
   /// state: S becomes the unnormalized probabilities P, O is rescaled.
+  ///
+  /// Lazy rescaling (as in FlashAttention-4): the running max only moves when
+  /// some row of the warp grows by more than kRescaleLog2 (in log2 units).
+  /// Otherwise the old max stays: P = 2^(x*mul - oldMax*mul) <= 2^kRescaleLog2,
+  /// which fp32 sums and 16-bit P hold without loss of relative precision,
+  /// and the rescale of O (kDTiles * 8 FMULs per row pair) is skipped. The
+  /// result is exact either way: rowSum and O are relative to the same max.
   template <int kNTiles, int kDTiles>
   __device__ __forceinline__ void update(float (&s)[kMTiles][kNTiles][4],
                                          float (&accO)[kMTiles][kDTiles][4],
                                          float mulLog2) {
+    constexpr float kRescaleLog2 = 8.f;
+    float newMax[kMTiles][2];
+    bool grow = false;
 #pragma unroll
     for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
         // newMax = max(rowMax, rowMax(S)), across the quad's columns.
-        float newMax = rowMax[mt][r];
+        float m = rowMax[mt][r];
 #pragma unroll
         for (int nt = 0; nt < kNTiles; ++nt)
-          newMax = fmaxf(newMax, fmaxf(s[mt][nt][2 * r], s[mt][nt][2 * r + 1]));
-        newMax = quadMax(newMax);
-        // A row with every key masked so far has newMax == -inf. Subtract 0
-        // instead: exp2(-inf - 0) = 0, whereas -inf - -inf would be NaN.
-        const float maxScaled = newMax == negInf() ? 0.f : newMax * mulLog2;
-        // corr = 2^((rowMax - newMax) * mul); rowMax == -inf gives 0 (and O,
-        // rowSum are still 0 then, so nothing is lost).
-        const float corr = fastExp2(rowMax[mt][r] * mulLog2 - maxScaled);
-        rowMax[mt][r] = newMax;
+          m = fmaxf(m, fmaxf(s[mt][nt][2 * r], s[mt][nt][2 * r + 1]));
+        m = quadMax(m);
+        newMax[mt][r] = m;
+        // -inf - -inf = NaN and finite - -inf = inf both fail the test, so a
+        // row that was fully masked so far always takes the exact path.
+        grow |= !(m * mulLog2 - rowMax[mt][r] * mulLog2 <= kRescaleLog2);
+      }
+    if (__any_sync(0xffffffffu, grow)) {
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const float m = newMax[mt][r];
+          // A row with every key masked so far has m == -inf. Subtract 0
+          // instead: exp2(-inf - 0) = 0, whereas -inf - -inf would be NaN.
+          const float maxScaled = m == negInf() ? 0.f : m * mulLog2;
+          // corr = 2^((rowMax - newMax) * mul); rowMax == -inf gives 0 (and
+          // O, rowSum are still 0 then, so nothing is lost).
+          const float corr = fastExp2(rowMax[mt][r] * mulLog2 - maxScaled);
+          rowMax[mt][r] = m;
+          rowSum[mt][r] *= corr;
+#pragma unroll
+          for (int dt = 0; dt < kDTiles; ++dt) {
+            accO[mt][dt][2 * r] *= corr;
+            accO[mt][dt][2 * r + 1] *= corr;
+          }
+        }
+    }
+#pragma unroll
+    for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const float maxScaled =
+            rowMax[mt][r] == negInf() ? 0.f : rowMax[mt][r] * mulLog2;
         float sum = 0.f;
 #pragma unroll
         for (int nt = 0; nt < kNTiles; ++nt)
 #pragma unroll
           for (int e = 0; e < 2; ++e) {
-            // P = 2^(S * mul - newMax * mul): one FFMA + MUFU.EX2; masked
+            // P = 2^(S * mul - max * mul): one FFMA + MUFU.EX2; masked
             // scores (-inf) give exactly 0.
             float x = fastExp2(s[mt][nt][2 * r + e] * mulLog2 - maxScaled);
             s[mt][nt][2 * r + e] = x;
             sum += x;
           }
-        rowSum[mt][r] = rowSum[mt][r] * corr + sum;
-#pragma unroll
-        for (int dt = 0; dt < kDTiles; ++dt) {
-          accO[mt][dt][2 * r] *= corr;
-          accO[mt][dt][2 * r + 1] *= corr;
-        }
+        rowSum[mt][r] += sum;
       }
   }
 

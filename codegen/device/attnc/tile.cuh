@@ -164,8 +164,8 @@ __device__ __forceinline__ void loadTileAsync(T *smem, const T *gmem,
     const long long step = kRowStep * stride;
     if (validRows >= kRows) { // the common case: no row predicate
 #pragma unroll
-      for (int it = 0; it < kIters; ++it)
-        cpAsync16(dst + it * kDstStep, src + it * step);
+      for (int it = 0; it < kIters; ++it, src += step)
+        cpAsync16(dst + it * kDstStep, src);
     } else {
 #pragma unroll
       for (int it = 0; it < kIters; ++it) {
