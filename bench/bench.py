@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--dims", default="64,128")
     ap.add_argument("--backward", action="store_true", help="also time the backward pass (not built in attnc yet)")
     ap.add_argument("--memory-max", type=int, default=65536, help="largest N for the memory sweep")
+    ap.add_argument("--only-memory", action="store_true", help="run only the memory sweep")
     args = ap.parse_args()
     if args.backward:
         raise SystemExit("attnc has no backward kernel yet; --backward times nothing (see docs/performance.md)")
@@ -110,6 +111,9 @@ def main():
     dev = torch.cuda.get_device_name()
     seqlens = [int(x) for x in args.seqlens.split(",")]
     dims = [int(x) for x in args.dims.split(",")]
+    if args.only_memory:
+        memory_sweep(args, work_dir=args.out)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for d in dims:
@@ -154,6 +158,63 @@ def main():
         json.dump(rows, f, indent=1)
     print(table)
     plot(rows, args.out)
+    memory_sweep(args, work_dir=args.out)
+
+
+def memory_sweep(args, work_dir):
+    """Peak device memory against N (B=1, H=16, D=128, bf16): PyTorch's naive
+    chain (torch.cuda.max_memory_allocated) until it runs out, and attnc up to
+    --memory-max. attnc needs only Q, K, V, O and the LSE: `attnc bench`
+    reports the bytes it allocated for one input set and whether it ran."""
+    h, d = 16, 128
+    ns = [1024 << i for i in range(8) if (1024 << i) <= args.memory_max]
+    path = os.path.join(work_dir, "mem_d128.attn")
+    with open(path, "w") as f:
+        f.write(spec_text(d, False))
+    rows = []
+    for n in ns:
+        row = {"n": n}
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        try:
+            q, k, v = (torch.randn(1, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+            base = torch.cuda.memory_allocated()
+            naive(q, k, v, False)
+            torch.cuda.synchronize()
+            row["naive_gib"] = torch.cuda.max_memory_allocated() / 2**30
+            del q, k, v
+        except (RuntimeError, torch.OutOfMemoryError):
+            row["naive_gib"] = None
+        torch.cuda.empty_cache()
+        out = subprocess.run([args.attnc, "bench", path, "--json", "--iters", "3", "--warmup", "1",
+                              "--shape", f"1,{h},{h},{n},{n}"], capture_output=True, text=True)
+        r = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+        row["attnc_gib"] = r[0]["device_bytes"] / 2**30 if out.returncode == 0 and r else None
+        row["attnc_ms"] = r[0]["median_ms"] if r else None
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    lines = ["| N | naive peak GiB | attnc GiB (Q,K,V,O,LSE) | attnc ms |", "|---|---|---|---|"]
+    for r in rows:
+        f = lambda x: "OOM" if x is None else f"{x:.3f}"
+        lines.append(f"| {r['n']} | {f(r['naive_gib'])} | {f(r['attnc_gib'])} | {f(r['attnc_ms'])} |")
+    with open(os.path.join(args.out, "memory.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(args.out, "memory.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    print("\n".join(lines))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for key, label in (("naive_gib", "naive (PyTorch)"), ("attnc_gib", "attnc")):
+        ax.plot([r["n"] for r in rows], [r[key] if r[key] is not None else float("nan") for r in rows],
+                marker="o", label=label)
+    ax.set_xscale("log", base=2); ax.set_yscale("log"); ax.set_xlabel("N (B=1, H=16, D=128, bf16)")
+    ax.set_ylabel("peak device memory (GiB)"); ax.grid(True, alpha=.3); ax.legend()
+    fig.tight_layout(); fig.savefig(os.path.join(args.out, "memory.png"), dpi=100)
 
 
 def plot(rows, out):

@@ -90,12 +90,13 @@ Expected<std::shared_ptr<Kernel>> Kernel::load(std::shared_ptr<Module> module,
   ATTNC_RETURN_IF_ERROR(ATTNC_CU(drv, funcGetAttribute, &kernel->staticSmem_,
                                  CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
                                  kernel->function_));
+  // attnc kernels take one by-value struct; its size is checked at launch.
+  // (Probing a second parameter would be an API error that
+  // compute-sanitizer reports, so only the first is queried.)
   if (drv.api().funcGetParamInfo) {
-    size_t offset = 0, bytes = 0, more = 0;
+    size_t offset = 0, bytes = 0;
     if (drv.api().funcGetParamInfo(kernel->function_, 0, &offset, &bytes) ==
-            CUDA_SUCCESS &&
-        drv.api().funcGetParamInfo(kernel->function_, 1, &offset, &more) !=
-            CUDA_SUCCESS)
+        CUDA_SUCCESS)
       kernel->paramBytes_ = static_cast<long long>(bytes);
   }
   kernel->dynamicSmemLimit_ =

@@ -448,12 +448,12 @@ int attnc::tool::runBench(const BenchOptions &o) {
                   "\"heads_kv\": %lld, \"seq_q\": %lld, \"seq_k\": %lld, "
                   "\"head_dim\": %d, \"causal\": %s, \"median_ms\": %.5f, "
                   "\"tflops\": %.2f, \"gbps\": %.1f, \"predicted_ms\": %.5f, "
-                  "\"iters\": %d, \"device\": \"%s\"}\n",
+                  "\"iters\": %d, \"device_bytes\": %.0f, \"device\": \"%s\"}\n",
                   info.specName.c_str(), (long long)s.batch,
                   (long long)s.headsQ, (long long)s.headsKV, (long long)s.seqQ,
                   (long long)s.seqK, info.headDim,
                   info.causal ? "true" : "false", ms, tflops, gbps, predicted,
-                  o.iters, dev->name.c_str());
+                  o.iters, bytes, dev->name.c_str());
     else
       std::printf("%-22s %5lld %4lld %4lld %6lld %6lld %9.4f %9.1f %9.1f %11.4f\n",
                   info.specName.c_str(), (long long)s.batch,
