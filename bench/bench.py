@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--backward", action="store_true", help="also time the backward pass (not built in attnc yet)")
     ap.add_argument("--memory-max", type=int, default=65536, help="largest N for the memory sweep")
     ap.add_argument("--only-memory", action="store_true", help="run only the memory sweep")
+    ap.add_argument("--compile-times", action="store_true",
+                    help="only measure JIT compile times: cold (NVRTC) and disk-cache hit, per example")
     args = ap.parse_args()
     if args.backward:
         raise SystemExit("attnc has no backward kernel yet; --backward times nothing (see docs/performance.md)")
@@ -111,6 +113,9 @@ def main():
     dev = torch.cuda.get_device_name()
     seqlens = [int(x) for x in args.seqlens.split(",")]
     dims = [int(x) for x in args.dims.split(",")]
+    if args.compile_times:
+        compile_times(args)
+        return
     if args.only_memory:
         memory_sweep(args, work_dir=args.out)
         return
@@ -159,6 +164,33 @@ def main():
     print(table)
     plot(rows, args.out)
     memory_sweep(args, work_dir=args.out)
+
+
+def compile_times(args):
+    """Cold compile (front end + passes + codegen + NVRTC + load) and a warm
+    disk-cache hit in a new process, for every example, as `attnc run -v`
+    prints them."""
+    import glob
+    import re
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, ATTNC_CACHE_DIR=cache)
+        for spec in sorted(glob.glob("examples/*.attn")):
+            name = os.path.basename(spec)[:-5]
+            shape = "1,16,16,128,128" if name == "alibi" else "1,32,8,128,128" if name == "gqa" else "1,2,2,128,128"
+            row = {"spec": name}
+            for key in ("cold", "disk"):
+                out = subprocess.run([args.attnc, "run", spec, "--shape", shape, "-v"],
+                                     capture_output=True, text=True, env=env)
+                m = re.search(r"(compiled|disk|memory) in ([0-9.]+) ms", out.stderr)
+                row[key] = f"{m.group(1)} {float(m.group(2)):.1f} ms" if m else out.stderr.strip()[-200:]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    lines = ["| spec | cold compile | disk-cache hit (new process) |", "|---|---|---|"]
+    lines += [f"| {r['spec']} | {r['cold']} | {r['disk']} |" for r in rows]
+    with open(os.path.join(args.out, "compile.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def memory_sweep(args, work_dir):
