@@ -161,14 +161,23 @@ bool attnc::tool::parseShape(const std::string &text, Shape &s,
   return true;
 }
 
-int attnc::tool::runRun(const RunOptions &o) {
+/// JIT-compiles the spec for the current GPU (or `target`), as run and bench
+/// do; -v routes the cache's messages to stderr.
+static Expected<std::shared_ptr<Attention>>
+compileForTool(const std::string &spec, const std::string &kernel,
+               const std::string &target, bool noDiskCache, bool verbose) {
   CompileOptions co;
-  co.target = o.target;
-  co.kernel = o.kernel;
-  co.noDiskCache = o.noDiskCache;
-  if (o.verbose)
+  co.target = target;
+  co.kernel = kernel;
+  co.noDiskCache = noDiskCache;
+  if (verbose)
     co.log = [](const std::string &m) { std::cerr << "attnc: " << m << "\n"; };
-  Expected<std::shared_ptr<Attention>> compiled = compileFile(o.spec, co);
+  return compileFile(spec, co);
+}
+
+int attnc::tool::runRun(const RunOptions &o) {
+  Expected<std::shared_ptr<Attention>> compiled =
+      compileForTool(o.spec, o.kernel, o.target, o.noDiskCache, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
@@ -340,12 +349,8 @@ int attnc::tool::runBench(const BenchOptions &o) {
     return fail("give at least one --shape b,hq,hk,n,m");
   if (o.iters < 1 || o.warmup < 0)
     return fail("--iters must be >= 1 and --warmup >= 0");
-  CompileOptions co;
-  co.target = o.target;
-  co.kernel = o.kernel;
-  if (o.verbose)
-    co.log = [](const std::string &m) { std::cerr << "attnc: " << m << "\n"; };
-  Expected<std::shared_ptr<Attention>> compiled = compileFile(o.spec, co);
+  Expected<std::shared_ptr<Attention>> compiled =
+      compileForTool(o.spec, o.kernel, o.target, false, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
