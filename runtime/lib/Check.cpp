@@ -142,6 +142,36 @@ static void parallelRows(long long rows, int threads,
     th.join();
 }
 
+void attnc::referenceForward(const ref::FwdProblem &pr,
+                             const std::vector<double> &q,
+                             const std::vector<double> &k,
+                             const std::vector<double> &v,
+                             std::vector<double> &o, std::vector<double> &lse,
+                             int threads) {
+  long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  o.assign(size_t(rows) * pr.headDimV, 0.0);
+  lse.assign(size_t(rows), 0.0);
+  parallelRows(rows, threads, [&](long long b, long long e) {
+    ref::forwardRows(pr, q.data(), k.data(), v.data(), o.data(), lse.data(), b,
+                     e);
+  });
+}
+
+void attnc::naiveLowPrecision(const ref::FwdProblem &pr, ElementType element,
+                              const std::vector<double> &q,
+                              const std::vector<double> &k,
+                              const std::vector<double> &v,
+                              std::vector<double> &o, std::vector<double> &lse,
+                              int threads) {
+  long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  o.assign(size_t(rows) * pr.headDimV, 0.0);
+  lse.assign(size_t(rows), 0.0);
+  parallelRows(rows, threads, [&](long long b, long long e) {
+    naiveLowpRows(pr, element, q.data(), k.data(), v.data(), o.data(),
+                  lse.data(), b, e);
+  });
+}
+
 CheckResult attnc::checkForward(const ref::FwdProblem &pr, ElementType element,
                                 const std::vector<double> &q,
                                 const std::vector<double> &k,
@@ -149,14 +179,9 @@ CheckResult attnc::checkForward(const ref::FwdProblem &pr, ElementType element,
                                 const std::vector<double> &o,
                                 const std::vector<float> *lse, int threads) {
   long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
-  std::vector<double> ref(rows * pr.headDimV), refLse(rows);
-  std::vector<double> naive(rows * pr.headDimV), naiveLse(rows);
-  parallelRows(rows, threads, [&](long long b, long long e) {
-    ref::forwardRows(pr, q.data(), k.data(), v.data(), ref.data(),
-                     refLse.data(), b, e);
-    naiveLowpRows(pr, element, q.data(), k.data(), v.data(), naive.data(),
-                  naiveLse.data(), b, e);
-  });
+  std::vector<double> ref, refLse, naive, naiveLse;
+  referenceForward(pr, q, k, v, ref, refLse, threads);
+  naiveLowPrecision(pr, element, q, k, v, naive, naiveLse, threads);
   CheckResult r;
   double naiveErrO = 0, naiveErrLse = 0;
   const double negInf = -std::numeric_limits<double>::infinity();

@@ -1,6 +1,8 @@
 //===- GpuHarness.cpp - Run a compiled spec and check it in float64 -------===//
 #include "GpuHarness.h"
 
+#include "attnc/Check.h"
+
 #include "attnc/Npy.h"
 #include "attnc/Reference.h"
 
@@ -357,132 +359,17 @@ std::vector<double> randomTensor(const Element &el, size_t n, uint64_t seed,
 
 /// The float64 reference problem for `attn` and the case.
 ref::FwdProblem referenceProblem(const Attention &attn, const Case &c) {
-  const KernelInfo &info = attn.info();
-  ref::FwdProblem pr;
-  pr.batch = c.batch;
-  pr.headsQ = c.headsQ;
-  pr.headsKV = c.headsKV;
-  pr.seqQ = c.seqQ;
-  pr.seqK = c.seqK;
-  pr.headDim = info.headDim;
-  pr.headDimV = info.headDimV;
-  if (info.scoreMod) {
-    // evalScore applies the scale and the modifiers, from the spec's AST.
-    pr.scale = 1.0;
-    pr.scoreMod = [&attn](double s, int b, int h, int i, int j) {
-      return attn.evalScore(s, b, h, i, j);
-    };
-  } else {
-    // The spec's own scale (front-end interpreter), not the kernel's.
+  ref::FwdProblem pr = attnc::referenceProblem(
+      attn, c.batch, c.headsQ, c.headsKV, c.seqQ, c.seqK, c.kvLengths,
+      c.blockLayout, c.layoutShape, c.seed, c.offset);
+  // Without a score modifier, take the spec's own scale from the front end's
+  // interpreter rather than the kernel's (an independent check of it).
+  if (!attn.info().scoreMod)
     pr.scale = attn.evalScore(1.0, 0, 0, 0, 0);
-  }
-  pr.causal = info.causal;
-  pr.window = info.window;
-  pr.windowLeft = info.windowLeft;
-  pr.windowRight = info.windowRight;
-  if (info.keyPadding)
-    pr.kvLengths = c.kvLengths;
-  if (info.blockSparse) {
-    pr.blockSparse = true;
-    pr.blockLayout = c.blockLayout;
-    pr.layoutStrideH =
-        c.layoutShape[0] == 1 ? 0 : c.layoutShape[1] * c.layoutShape[2];
-    pr.layoutStrideQ = c.layoutShape[2];
-    pr.sparseBlockQ = (int)info.sparseBlockQ;
-    pr.sparseBlockK = (int)info.sparseBlockK;
-  }
-  if (info.maskFn)
-    pr.maskFn = [&attn](int b, int h, int i, int j) {
-      return attn.evalWhere(b, h, i, j);
-    };
-  if (info.dropout > 0) {
-    pr.dropout = true;
-    pr.dropoutP = (float)info.dropout;
-    pr.dropoutScale = 1.0 / (1.0 - info.dropout);
-    pr.seed = c.seed;
-    pr.offset = c.offset;
-  }
   return pr;
 }
 
-/// Plain matmul-softmax-matmul in the element precision (see the header).
-void naiveLowPrecision(const ref::FwdProblem &pr, const Element &el,
-                       const std::vector<double> &q,
-                       const std::vector<double> &k,
-                       const std::vector<double> &v, std::vector<double> &o,
-                       std::vector<double> &lse) {
-  const long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
-  o.assign((size_t)rows * pr.headDimV, 0.0);
-  lse.assign((size_t)rows, 0.0);
-  std::vector<float> qf(q.begin(), q.end()), kf(k.begin(), k.end()),
-      vf(v.begin(), v.end());
-  const float scale = (float)pr.scale;
-  const float negInf = -std::numeric_limits<float>::infinity();
-  const int groups = pr.headsQ / pr.headsKV;
-  parallelFor(rows, [&](long long begin, long long end) {
-    std::vector<float> s(pr.seqK), acc(pr.headDimV);
-    for (long long row = begin; row < end; ++row) {
-      const int i = (int)(row % pr.seqQ);
-      const int h = (int)((row / pr.seqQ) % pr.headsQ);
-      const int b = (int)(row / ((long long)pr.seqQ * pr.headsQ));
-      const long long kvBase = ((long long)b * pr.headsKV + h / groups) *
-                               pr.seqK;
-      const float *qi = &qf[(size_t)row * pr.headDim];
-      float rowMax = negInf;
-      for (int j = 0; j < pr.seqK; ++j) {
-        const float *kj = &kf[(size_t)(kvBase + j) * pr.headDim];
-        float dot = 0.f;
-        for (int d = 0; d < pr.headDim; ++d)
-          dot += qi[d] * kj[d];
-        float x = pr.scoreMod ? (float)pr.scoreMod(dot, b, h, i, j)
-                              : dot * scale;
-        if (!ref::allowed(pr, b, h, i, j))
-          x = negInf;
-        s[j] = x;
-        rowMax = std::max(rowMax, x);
-      }
-      double *oi = &o[(size_t)row * pr.headDimV];
-      if (rowMax == negInf) {
-        lse[(size_t)row] = -std::numeric_limits<double>::infinity();
-        continue;
-      }
-      float sum = 0.f;
-      for (int j = 0; j < pr.seqK; ++j) {
-        s[j] = std::exp(s[j] - rowMax);
-        sum += s[j];
-      }
-      lse[(size_t)row] = rowMax + std::log(sum);
-      std::fill(acc.begin(), acc.end(), 0.f);
-      for (int j = 0; j < pr.seqK; ++j) {
-        float p = el.round(s[j] / sum);
-        if (pr.dropout)
-          p = ref::dropoutKeep(pr, b, h, i, j)
-                  ? el.round(p * (float)pr.dropoutScale)
-                  : 0.f;
-        if (p == 0.f)
-          continue;
-        const float *vj = &vf[(size_t)(kvBase + j) * pr.headDimV];
-        for (int d = 0; d < pr.headDimV; ++d)
-          acc[d] += p * vj[d];
-      }
-      for (int d = 0; d < pr.headDimV; ++d)
-        oi[d] = el.round(acc[d]);
-    }
-  });
-}
 
-void referenceForward(const ref::FwdProblem &pr, const std::vector<double> &q,
-                      const std::vector<double> &k,
-                      const std::vector<double> &v, std::vector<double> &o,
-                      std::vector<double> &lse) {
-  const long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
-  o.assign((size_t)rows * pr.headDimV, 0.0);
-  lse.assign((size_t)rows, 0.0);
-  parallelFor(rows, [&](long long begin, long long end) {
-    ref::forwardRows(pr, q.data(), k.data(), v.data(), o.data(), lse.data(),
-                     begin, end);
-  });
-}
 
 double maxAbsDiff(const std::vector<double> &a, const std::vector<double> &b) {
   double m = 0;
@@ -637,7 +524,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   }
   std::vector<double> refLse, lowO, lowLse;
   referenceForward(pr, q, k, v, res.ref, refLse);
-  naiveLowPrecision(pr, el, q, k, v, lowO, lowLse);
+  naiveLowPrecision(pr, el.type, q, k, v, lowO, lowLse);
   if (pr.dropout) {
     ref::FwdProblem plain = pr;
     plain.dropout = false;

@@ -35,6 +35,21 @@ ref::FwdProblem referenceProblem(const Attention &attn, int batch, int headsQ,
                                  const int64_t layoutShape[3], uint64_t seed,
                                  uint64_t offset);
 
+/// The float64 reference (Reference.h) of every row, on `threads` host
+/// threads (0: all cores). `o` is dense [b, hq, n, dv], `lse` [b, hq, n].
+void referenceForward(const ref::FwdProblem &problem,
+                      const std::vector<double> &q,
+                      const std::vector<double> &k,
+                      const std::vector<double> &v, std::vector<double> &o,
+                      std::vector<double> &lse, int threads = 0);
+
+/// The plain chain in the input precision (naive_lowp above), same layout.
+void naiveLowPrecision(const ref::FwdProblem &problem, ElementType element,
+                       const std::vector<double> &q,
+                       const std::vector<double> &k,
+                       const std::vector<double> &v, std::vector<double> &o,
+                       std::vector<double> &lse, int threads = 0);
+
 struct CheckResult {
   double errO = 0, boundO = 0;     // max |out - ref|, the rule's bound
   double errLse = 0, boundLse = 0; // same for the log-sum-exp (if checked)
