@@ -30,6 +30,7 @@ int runRun(const RunOptions &options);
 
 struct BenchOptions {
   std::string spec, kernel, target;
+  int blockM = 0, blockN = 0, warps = 0, stages = 0; // 0: the SRAM model's
   std::vector<std::string> shapes;
   int iters = 30, warmup = 5;
   bool json = false, verbose = false;

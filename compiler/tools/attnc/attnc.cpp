@@ -110,6 +110,10 @@ int main(int argc, char **argv) {
   bench->add_option("--target", benchOpts.target,
                     "Compile for this target instead of the GPU's own");
   bench->add_flag("-v,--verbose", benchOpts.verbose, "Print cache hits and compile times");
+  bench->add_option("--block-m", benchOpts.blockM, "Query rows per tile (0 = SRAM model)");
+  bench->add_option("--block-n", benchOpts.blockN, "Key rows per tile (0 = SRAM model)");
+  bench->add_option("--warps", benchOpts.warps, "Warps per block (0 = SRAM model)");
+  bench->add_option("--stages", benchOpts.stages, "K/V pipeline depth (0 = SRAM model)");
   CLI::App *tune = app.add_subcommand(
       "tune", "Search tile sizes for a kernel (not built yet)");
   tune->allow_extras();
