@@ -142,16 +142,24 @@ static void parallelRows(long long rows, int threads,
     th.join();
 }
 
+/// Sizes `o` and `lse` for every row of the problem and fills them with
+/// `rows(begin, end)` on `threads` threads.
+static void forEveryRow(const ref::FwdProblem &pr, std::vector<double> &o,
+                        std::vector<double> &lse, int threads,
+                        const std::function<void(long long, long long)> &rows) {
+  long long n = (long long)pr.batch * pr.headsQ * pr.seqQ;
+  o.assign(size_t(n) * pr.headDimV, 0.0);
+  lse.assign(size_t(n), 0.0);
+  parallelRows(n, threads, rows);
+}
+
 void attnc::referenceForward(const ref::FwdProblem &pr,
                              const std::vector<double> &q,
                              const std::vector<double> &k,
                              const std::vector<double> &v,
                              std::vector<double> &o, std::vector<double> &lse,
                              int threads) {
-  long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
-  o.assign(size_t(rows) * pr.headDimV, 0.0);
-  lse.assign(size_t(rows), 0.0);
-  parallelRows(rows, threads, [&](long long b, long long e) {
+  forEveryRow(pr, o, lse, threads, [&](long long b, long long e) {
     ref::forwardRows(pr, q.data(), k.data(), v.data(), o.data(), lse.data(), b,
                      e);
   });
@@ -163,10 +171,7 @@ void attnc::naiveLowPrecision(const ref::FwdProblem &pr, ElementType element,
                               const std::vector<double> &v,
                               std::vector<double> &o, std::vector<double> &lse,
                               int threads) {
-  long long rows = (long long)pr.batch * pr.headsQ * pr.seqQ;
-  o.assign(size_t(rows) * pr.headDimV, 0.0);
-  lse.assign(size_t(rows), 0.0);
-  parallelRows(rows, threads, [&](long long b, long long e) {
+  forEveryRow(pr, o, lse, threads, [&](long long b, long long e) {
     naiveLowpRows(pr, element, q.data(), k.data(), v.data(), o.data(),
                   lse.data(), b, e);
   });

@@ -301,7 +301,8 @@ DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&other) noexcept {
   return *this;
 }
 
-Expected<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
+/// The driver, with a current context (device 0's primary one if none).
+static Expected<CudaDriver *> driverWithContext() {
   auto drv = CudaDriver::get();
   if (!drv)
     return drv.takeError();
@@ -312,6 +313,13 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
     if (!ctx)
       return ctx.takeError();
   }
+  return *drv;
+}
+
+Expected<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
+  auto drv = driverWithContext();
+  if (!drv)
+    return drv.takeError();
   DeviceBuffer buf;
   if (bytes == 0)
     return buf;
@@ -389,16 +397,9 @@ EventTimer &EventTimer::operator=(EventTimer &&other) noexcept {
 }
 
 Expected<EventTimer> EventTimer::create() {
-  auto drv = CudaDriver::get();
+  auto drv = driverWithContext();
   if (!drv)
     return drv.takeError();
-  CUcontext current = nullptr;
-  ATTNC_RETURN_IF_ERROR(ATTNC_CU(*drv, ctxGetCurrent, &current));
-  if (!current) {
-    auto ctx = ensureContext(0);
-    if (!ctx)
-      return ctx.takeError();
-  }
   EventTimer timer;
   ATTNC_RETURN_IF_ERROR(
       ATTNC_CU(*drv, eventCreate, &timer.start_, CU_EVENT_DEFAULT));
