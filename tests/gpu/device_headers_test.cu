@@ -1,6 +1,6 @@
 // device_headers_test.cu - correctness and speed of codegen/device/attnc/*.cuh.
 //
-//   nvcc -std=c++17 -arch=sm_90a -O3 -I codegen/device \
+//   nvcc -std=c++17 -arch=sm_90a -O3 -I codegen/device -I dialects/include \
 //        tests/gpu/device_headers_test.cu -o dht
 //   ./dht            # every case against the float64 reference (Reference.h)
 //   ./dht --small [--filter STR]   # a subset, e.g. under compute-sanitizer
@@ -15,7 +15,7 @@
 #pragma nv_diag_suppress 177
 #endif
 
-#include "../../runtime/include/attnc/Reference.h"
+#include "../../compiler/include/attnc/Reference.h"
 
 #include <algorithm>
 #include <cmath>
@@ -423,11 +423,9 @@ void testPhilox() {
   for (auto &t : kats) {
     attnc::PhiloxWords w =
         attnc::philox4x32_10(t.c[0], t.c[1], t.c[2], t.c[3], t.k[0], t.k[1]);
-    attnc::ref::Words r =
-        attnc::ref::philox4x32_10(t.c[0], t.c[1], t.c[2], t.c[3], t.k[0], t.k[1]);
     unsigned got[4] = {w.x, w.y, w.z, w.w};
     for (int e = 0; e < 4; ++e)
-      katOk &= got[e] == t.out[e] && r.w[e] == t.out[e];
+      katOk &= got[e] == t.out[e];
   }
   std::printf("%s  philox4x32-10 known-answer vectors (Random123)\n",
               katOk ? "PASS" : "FAIL");
@@ -447,18 +445,17 @@ void testPhilox() {
   cudaFree(dw);
   long long mismatch = 0, kept = 0;
   unsigned long long thr = attnc::dropoutThreshold(pDrop);
-  bool thrOk = thr == attnc::ref::dropoutThreshold(pDrop);
+  bool thrOk = thr == (unsigned long long)(pDrop * 4294967296.0);
   for (long long idx = 0; idx < total; ++idx) {
     int j = idx % M, i = (idx / M) % N, h = (idx / M / N) % H, b = idx / M / N / H;
     unsigned host = attnc::pickWord(attnc::dropoutWords(seed, offset, b, h, i, j), j);
-    unsigned ref = attnc::ref::dropoutWord(seed, offset, b, h, i, j);
-    mismatch += host != words[idx] || ref != words[idx];
+    mismatch += host != words[idx];
     kept += attnc::dropoutKeepWord(words[idx], thr);
   }
   double expect = total * (1.0 - pDrop), sigma = std::sqrt(total * pDrop * (1 - pDrop));
   bool rateOk = std::fabs(kept - expect) <= 3 * sigma;
   bool ok = mismatch == 0 && rateOk && thrOk;
-  std::printf("%s  philox dropout mapping: device == host == Reference.h on %lld "
+  std::printf("%s  philox dropout mapping: device == host (attn/Kernel/Philox.h) on %lld "
               "elements (%lld mismatches); keep rate %.5f vs %.5f (3 sigma %.5f)\n",
               ok ? "PASS" : "FAIL", total, mismatch, (double)kept / total,
               1.0 - pDrop, 3 * sigma / total);

@@ -5,36 +5,36 @@
 //   using Element;                          // __half, __nv_bfloat16 or float
 //   kHeadDim, kHeadDimV, kBlockM, kBlockN, kWarps, kStages;
 //   kCausal, kWindow, kKeyPadding, kBlockSparse, kScoreMod, kMaskFn, kDropout;
+//   kSkipCausal, kSkipWindow, kSkipLengths, kSkipSparse;  // the block_skip
 //   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
 //   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
 //
-// Launch: grid (ceil(seqQ / kBlockM), headsQ, batch), kWarps * 32 threads,
-// FwdTraits<Spec>::kSmemBytes of dynamic shared memory:
-//   (kBlockM * kHeadDim + kStages * kBlockN * (kHeadDim + kHeadDimV)) * sizeof(Element)
-// i.e. the Q tile plus kStages buffers of one K and one V tile, swizzled, no
-// padding. Global tiles need 16-byte aligned rows (strides in elements a
-// multiple of 16 / sizeof(Element)).
-//
-// More than 48 KB needs cudaFuncAttributeMaxDynamicSharedMemorySize first.
-// Block-sparse layouts must cover ceil(seqQ / blockQ) x ceil(seqK / blockK)
-// entries per head; GQA needs headsQ % headsKV == 0.
+// Launch (attn/Model/KernelFamily.h, launchGeometry): grid (ceil(seqQ /
+// kBlockM), headsQ, batch), kWarps * 32 threads, FwdTraits<Spec>::kSmemBytes
+// of dynamic shared memory (the layout is attn/Kernel/FwdMmaSync.h: the Q
+// tile plus kStages buffers of one K and one V tile, swizzled, no padding).
+// Global tiles need 16-byte aligned rows (strides in elements a multiple of
+// 16 / sizeof(Element)). More than 48 KB needs
+// cudaFuncAttributeMaxDynamicSharedMemorySize first. Block-sparse layouts
+// must cover ceil(seqQ / blockQ) x ceil(seqK / blockK) entries per head; GQA
+// needs headsQ % headsKV == 0.
 //
 // __half / __nv_bfloat16: mma.sync m16n8k16 tensor-core kernel (sm_80+).
 // float: a SIMT fp32 kernel with the same contract (slow path).
 //
-// Supported tiles: kBlockM 64 | 128, kBlockN 32 | 64 | 128, kWarps 4 | 8 with
-// kBlockM % (16 * kWarps) == 0, kStages 1 | 2; head dims 32, 64, 96, 128,
-// 192, 256 (kHeadDimV == kHeadDim). Fastest measured on H100, bf16 (blockM x
-// blockN, warps, stages; TFLOP/s at N = 2k / 8k, tests/gpu/device_headers/
+// The tile space and head dims are the family's (attn/Kernel/FwdMmaSync.h);
+// the traits below static_assert them from there. Fastest measured on H100,
+// bf16 (blockM x blockN, warps, stages; tests/gpu/device_headers/
 // PERF_NOTES.md):
 //   d32  64x128 w4 s2    d64  128x128 w4 s2    d96  128x64 w4 s2
 //   d128 128x64 w4 s2    d192 128x64 w8 s1     d256 128x64 w8 s1
 // For float use kBlockM 64 and the smallest kBlockN that fits.
 #pragma once
 
+#include "attn/Kernel/FwdMmaSync.h"
 #include "attnc/mask.cuh"
-#include "attnc/params.cuh"
-#include "attnc/philox.cuh"
+#include "attn/Kernel/Params.h"
+#include "attn/Kernel/Philox.h"
 #include "attnc/softmax.cuh"
 #include "attnc/tile.cuh"
 
@@ -60,13 +60,18 @@ template <class Spec> struct FwdTraits {
   static constexpr int kQKSteps = kHeadDim / 16;    // k-steps of S = Q K^T
   static constexpr int kPVSteps = kBlockN / 16;     // k-steps of O += P V
 
-  // Shared memory, in elements: Q, then kStages x (K, V).
+  // Shared memory, in elements: Q, then kStages x (K, V); the total is the
+  // family's formula (attn/Kernel/FwdMmaSync.h), which the SRAM model uses.
   static constexpr int kSmemQ = kBlockM * kHeadDim;
   static constexpr int kSmemK = kBlockN * kHeadDim;
   static constexpr int kSmemV = kBlockN * kHeadDimV;
   static constexpr int kSmemStage = kSmemK + kSmemV;
-  static constexpr int kSmemBytes =
-      (kSmemQ + kStages * kSmemStage) * (int)sizeof(Element);
+  static constexpr int kSmemBytes = (int)fwd_mma_sync::smemBytes(
+      kBlockM, kBlockN, kHeadDim, kHeadDimV, kStages, (int)sizeof(Element));
+  static_assert(kSmemQ + kStages * kSmemStage ==
+                    fwd_mma_sync::smemElements(kBlockM, kBlockN, kHeadDim,
+                                               kHeadDimV, kStages),
+                "the buffers below must tile the family's layout exactly");
 
   // Accumulator registers per thread (S and O); Q fragments stay in
   // registers (loaded once) only when all of it fits comfortably.
@@ -78,17 +83,10 @@ template <class Spec> struct FwdTraits {
                     IsSame<Element, __nv_bfloat16>::value ||
                     IsSame<Element, float>::value,
                 "Element must be __half, __nv_bfloat16 or float");
-  static_assert(kHeadDim == 32 || kHeadDim == 64 || kHeadDim == 96 ||
-                    kHeadDim == 128 || kHeadDim == 192 || kHeadDim == 256,
-                "head dim must be 32, 64, 96, 128, 192 or 256");
-  static_assert(kHeadDimV == kHeadDim, "kHeadDimV must equal kHeadDim");
-  static_assert(kBlockM == 64 || kBlockM == 128, "kBlockM must be 64 or 128");
-  static_assert(kBlockN == 32 || kBlockN == 64 || kBlockN == 128,
-                "kBlockN must be 32, 64 or 128");
-  static_assert(kWarps == 4 || kWarps == 8, "kWarps must be 4 or 8");
-  static_assert(kBlockM % (16 * kWarps) == 0,
-                "each warp owns whole 16-row mma tiles");
-  static_assert(kStages == 1 || kStages == 2, "kStages must be 1 or 2");
+  static_assert(fwd_mma_sync::supportsHeadDims(kHeadDim, kHeadDimV),
+                "head dims outside the fwd.mma_sync family");
+  static_assert(fwd_mma_sync::supportsTile(kBlockM, kBlockN, kWarps, kStages),
+                "tile configuration outside the fwd.mma_sync family");
   static_assert(kNTiles % 2 == 0 && kDTiles % 2 == 0,
                 "ldmatrix.x4 loads two 8-wide tiles at once");
 };

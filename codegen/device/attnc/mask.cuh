@@ -1,10 +1,16 @@
 // attnc/mask.cuh - which keys a query block may attend: the key-block loop
 // bounds, the per-block classification (skip / full / partial) and the
 // element predicate. Built-in masks (causal, window, key padding, block
-// sparse) and the spec's maskFn are ANDed.
+// sparse) and the spec's maskFn are ANDed. What each mask means is
+// attn/Kernel/Masks.h (shared with the IO model and the float64
+// reference); which masks may skip blocks is the tiled op's block_skip,
+// emitted as Spec::kSkip*. A mask that may not skip still classifies the
+// blocks it touches as partial, so skipping is an optimisation, never a
+// change of meaning.
 #pragma once
 
-#include "attnc/params.cuh"
+#include "attn/Kernel/Masks.h"
+#include "attn/Kernel/Params.h"
 
 namespace attnc {
 
@@ -23,28 +29,36 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   int m0, m1;          // query rows [m0, m1) of this block (m1 <= seqQ)
   const unsigned char *layout; // block-sparse layout of head h
 
+  masks::Band band;    // the causal / window part
+  int seqKAll;         // seqK before key padding
+
   __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
                                        int head, int mStart)
       : p(params), b(batch), h(head), seqQ(params.seqQ), seqK(params.seqK),
         diag((long long)params.seqK - params.seqQ), m0(mStart),
-        m1(min(mStart + kBlockM, params.seqQ)), layout(nullptr) {
+        m1(min(mStart + kBlockM, params.seqQ)), layout(nullptr),
+        seqKAll(params.seqK) {
     if constexpr (Spec::kKeyPadding)
       seqK = max(0, min(seqK, p.kvLengths[b]));
     if constexpr (Spec::kBlockSparse)
       layout = p.blockLayout + (long long)h * p.layoutStrideH;
+    band.causal = Spec::kCausal;
+    band.window = Spec::kWindow;
+    band.left = p.windowLeft;
+    band.right = p.windowRight;
+    band.diag = diag;
   }
 
-  /// Key blocks [nBegin, nEnd) that any row of [m0, m1) may attend. The
-  /// causal / window diagonals of the first and last row bound the range;
-  /// all arithmetic in 64 bits (window sizes may be huge).
+  /// Key blocks [nBegin, nEnd) the loop visits: the range any row of
+  /// [m0, m1) may attend, as far as the masks allowed to skip bound it.
   __device__ __forceinline__ void keyBlockRange(int &nBegin, int &nEnd) const {
-    long long lo = 0, hi = seqK; // keys [lo, hi)
-    if constexpr (Spec::kCausal)
-      hi = min(hi, (long long)m1 + diag);
-    if constexpr (Spec::kWindow) {
-      hi = min(hi, (long long)m1 + diag + p.windowRight);
-      lo = max(lo, (long long)m0 + diag - p.windowLeft);
-    }
+    masks::Band skipBand = band;
+    skipBand.causal = Spec::kCausal && Spec::kSkipCausal;
+    skipBand.window = Spec::kWindow && Spec::kSkipWindow;
+    const long long keys =
+        (Spec::kKeyPadding && Spec::kSkipLengths) ? seqK : seqKAll;
+    long long lo, hi;
+    skipBand.keyRange(m0, m1, keys, lo, hi);
     if (hi <= lo) {
       nBegin = 0;
       nEnd = 0;
@@ -56,22 +70,18 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
 
   /// Skip / full / partial for key block nBlock (inside keyBlockRange).
   __device__ __forceinline__ int classify(int nBlock) const {
-    const long long n0 = (long long)nBlock * kBlockN, nLast = n0 + kBlockN - 1;
-    bool partial = nLast >= seqK || Spec::kMaskFn;
+    const long long n0 = (long long)nBlock * kBlockN, n1 = n0 + kBlockN;
+    bool partial = n1 > seqK || Spec::kMaskFn;
     // A score modifier must not see rows past seqQ (it may index tables).
     if constexpr (Spec::kScoreMod)
       partial |= m0 + kBlockM > seqQ;
-    if constexpr (Spec::kCausal)
-      partial |= nLast > m0 + diag; // the first row is the most restricted
-    if constexpr (Spec::kWindow) {
-      partial |= nLast > m0 + diag + p.windowRight;
-      partial |= n0 < (long long)(m1 - 1) + diag - p.windowLeft;
-    }
+    if constexpr (Spec::kCausal || Spec::kWindow)
+      partial |= !band.coversTile(m0, m1, n0, n1);
     if constexpr (Spec::kBlockSparse) {
       // Scan the layout entries that cover rows [m0, m1) x keys of the block.
-      const int nEndKey = (int)min(nLast + 1, (long long)seqK);
+      const int nEndKey = (int)min(n1, (long long)seqK);
       if (nEndKey <= n0)
-        return kBlockSkip;
+        return Spec::kSkipSparse ? kBlockSkip : kBlockPartial;
       const int qb0 = m0 / p.sparseBlockQ, qb1 = (m1 - 1) / p.sparseBlockQ;
       const int kb0 = (int)(n0 / p.sparseBlockK),
                 kb1 = (nEndKey - 1) / p.sparseBlockK;
@@ -82,7 +92,7 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
           any |= on;
           all &= on;
         }
-      if (!any)
+      if (!any && Spec::kSkipSparse)
         return kBlockSkip;
       partial |= !all;
     }
@@ -107,16 +117,12 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   __device__ __forceinline__ bool allowed(int i, int j) const {
     if (i >= seqQ || j >= seqK)
       return false;
-    const long long d = (long long)i + diag;
-    if constexpr (Spec::kCausal)
-      if (j > d)
-        return false;
-    if constexpr (Spec::kWindow)
-      if (j < d - p.windowLeft || j > d + p.windowRight)
+    if constexpr (Spec::kCausal || Spec::kWindow)
+      if (!band.allows(i, j))
         return false;
     if constexpr (Spec::kBlockSparse)
-      if (layout[(long long)(i / p.sparseBlockQ) * p.layoutStrideQ +
-                 j / p.sparseBlockK] == 0)
+      if (!masks::layoutAllows(layout, p.layoutStrideQ, p.sparseBlockQ,
+                               p.sparseBlockK, i, j))
         return false;
     if constexpr (Spec::kMaskFn)
       if (!Spec::maskFn(b, h, i, j, p))

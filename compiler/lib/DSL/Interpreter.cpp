@@ -1,5 +1,6 @@
 //===- Interpreter.cpp - evaluate DSL expressions on the CPU --------------===//
 #include "attnc/DSL/Interpreter.h"
+#include "attn/Kernel/Masks.h"
 
 #include <cmath>
 #include <limits>
@@ -219,17 +220,21 @@ bool attnc::dsl::evalMask(const AttentionSpecAST &spec, long b, long h, long q,
     if (step.kind != ChainStep::Mask)
       continue;
     switch (step.mask) {
+    // The built-in masks mean what the kernel contract says
+    // (attn/Kernel/Masks.h, compiled by the device code too).
     case MaskKind::Causal:
-      if (k > q + shift)
+      if (!attnc::masks::causalAllows(q, k, shift))
         return false;
       break;
     case MaskKind::Window:
-      if (k < q + shift - step.windowLeft || k > q + shift + step.windowRight)
+      if (!attnc::masks::windowAllows(q, k, shift, step.windowLeft,
+                                      step.windowRight))
         return false;
       break;
     case MaskKind::Lengths:
       if (ctx.kvLengths && b >= 0 &&
-          static_cast<size_t>(b) < ctx.numKvLengths && k >= ctx.kvLengths[b])
+          static_cast<size_t>(b) < ctx.numKvLengths &&
+          !attnc::masks::lengthAllows(k, ctx.kvLengths[b]))
         return false;
       break;
     case MaskKind::Blocks:

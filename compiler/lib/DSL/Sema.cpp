@@ -3,6 +3,7 @@
 
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/DSL/Parser.h"
+#include "attn/Model/KernelFamily.h"
 
 #include <cmath>
 #include <limits>
@@ -352,19 +353,19 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
       ok = false;
     } else {
       const DimAST &d = t.dims[3];
+      // The head dims some forward kernel family supports.
       bool supported = false;
-      for (int64_t s : kSupportedHeadDims)
+      for (int s : mlir::attn::model::forwardHeadDims())
         supported |= !d.isSymbol() && d.value == s;
+      const std::string dims =
+          mlir::attn::model::forwardHeadDimsText(" or ");
       if (d.isSymbol()) {
-        error(d.loc, "head dim of '" + n +
-                         "' must be a number (32, 64, 96, "
-                         "128, 192 or 256), not '" +
-                         d.symbol + "'");
+        error(d.loc, "head dim of '" + n + "' must be a number (" + dims +
+                         "), not '" + d.symbol + "'");
         ok = false;
       } else if (!supported && d.value > 0) {
         error(d.loc, "head dim " + d.str() + " of '" + n +
-                         "' is not supported; use 32, 64, 96, 128, 192 or "
-                         "256");
+                         "' is not supported; use " + dims);
         ok = false;
       }
     }

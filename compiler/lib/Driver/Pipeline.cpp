@@ -1,6 +1,6 @@
 //===- Pipeline.cpp - attnc compile pipeline ------------------------------===//
 #include "attnc/Driver/Pipeline.h"
-#include "attnc/Driver/Backend.h"
+#include "attnc/Driver/Driver.h"
 
 #include "attnc/DSL/ASTDump.h"
 #include "attnc/DSL/Lowering.h"
@@ -61,10 +61,6 @@ llvm::StringRef attnc::toString(EmitKind kind) {
     return "cubin";
   }
   return "?";
-}
-
-bool attnc::isKnownTarget(llvm::StringRef target) {
-  return mlir::attn::model::lookupTarget(target).has_value();
 }
 
 std::string attnc::knownTargetsList() {
@@ -241,99 +237,84 @@ attnc::compileSourceToAttnIR(mlir::MLIRContext &context, llvm::StringRef source,
 }
 
 //===----------------------------------------------------------------------===//
-// Back end (to be filled in by the pass pipeline and code generation)
+// attnc compile
 //===----------------------------------------------------------------------===//
 
 /// The IO cost model's report for every tiled op, at the sizes of
-/// `options.reportShape` (the spec's static dims win).
-static void printIoReports(mlir::ModuleOp module, const CompileOptions &options,
+/// `reportShape` (the spec's static dims win).
+static void printIoReports(mlir::ModuleOp module,
+                           const mlir::attn::model::TargetInfo &target,
+                           const CompileCommand &command,
                            llvm::raw_ostream &os) {
-  auto target = mlir::attn::model::lookupTarget(options.target);
-  if (!target)
-    return;
   module.walk([&](mlir::attn::TiledAttentionOp op) {
     auto dim = [](mlir::Value v, unsigned i, int64_t fallback) {
       int64_t d = llvm::cast<mlir::RankedTensorType>(v.getType()).getDimSize(i);
       return mlir::ShapedType::isDynamic(d) ? fallback : d;
     };
     mlir::attn::model::AttentionProblem p;
-    p.batch = dim(op.getQuery(), 0, options.reportShape[0]);
-    p.headsQ = dim(op.getQuery(), 1, options.reportShape[1]);
-    p.headsKV = dim(op.getKey(), 1, options.reportShape[2]);
+    p.batch = dim(op.getQuery(), 0, command.reportShape[0]);
+    p.headsQ = dim(op.getQuery(), 1, command.reportShape[1]);
+    p.headsKV = dim(op.getKey(), 1, command.reportShape[2]);
     if (p.headsKV > p.headsQ || p.headsQ % p.headsKV != 0)
       p.headsKV = p.headsQ;
-    p.seqQ = dim(op.getQuery(), 2, options.reportShape[3]);
-    p.seqK = dim(op.getKey(), 2, options.reportShape[4]);
+    p.seqQ = dim(op.getQuery(), 2, command.reportShape[3]);
+    p.seqK = dim(op.getKey(), 2, command.reportShape[4]);
     p.headDim = op.getHeadDim();
     p.headDimV = op.getHeadDimV();
     p.elementBytes = op.getElementType().isF32() ? 4 : 2;
     p.causal = op.getCausal();
     if (op.getWindowLeft())
-      p.window = mlir::attn::model::Window{*op.getWindowLeft(),
-                                           *op.getWindowRight()};
+      p.window = mlir::attn::model::Window{int64_t(*op.getWindowLeft()),
+                                           int64_t(*op.getWindowRight())};
     p.dropout = op.getDropout().convertToDouble();
     mlir::attn::TilingAttr t = op.getTiling();
     auto func = op->getParentOfType<mlir::func::FuncOp>();
     os << mlir::attn::model::formatReport(
-        func ? func.getSymName() : "attention", *target, p,
+        func ? func.getSymName() : "attention", target, p,
         mlir::attn::model::TileConfig{int(t.getBlockM()), int(t.getBlockN()),
                                       int(t.getWarps()), int(t.getStages())},
-        options.sramBudgetBytes);
+        command.options.tiles.sramBudgetBytes);
   });
 }
 
-mlir::LogicalResult
-attnc::runPipeline(mlir::ModuleOp module, const CompileOptions &options,
-                   llvm::StringRef filename, llvm::StringRef source,
-                   llvm::raw_ostream &out, llvm::raw_ostream &errs) {
+/// Fuse, tile, emit and (for ptx/cubin) compile `module` as `command` asks,
+/// writing the result to `out`.
+static mlir::LogicalResult
+emitFromIR(mlir::ModuleOp module, const CompileCommand &command,
+           const mlir::attn::model::TargetInfo &target,
+           llvm::StringRef filename, llvm::StringRef source,
+           llvm::raw_ostream &out, llvm::raw_ostream &errs) {
   mlir::OpPrintingFlags flags;
-  if (options.printLocations)
+  if (command.printLocations)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
-  if (options.emit == EmitKind::AST || options.emit == EmitKind::MLIR) {
+  if (command.emit == EmitKind::MLIR) {
     module.print(out, flags);
     return mlir::success();
   }
-  BackendOptions backend;
-  backend.target = options.target;
-  backend.sramBudgetBytes = options.sramBudgetBytes;
-  backend.blockM = options.blockM;
-  backend.blockN = options.blockN;
-  backend.warps = options.warps;
-  backend.stages = options.stages;
-  backend.tile = options.emit != EmitKind::Fused;
-  if (mlir::failed(runAttnPasses(module, backend, filename, source, errs)))
+  PassStage stage =
+      command.emit == EmitKind::Fused ? PassStage::Fused : PassStage::Tiled;
+  if (mlir::failed(runAttnPasses(module, command.options, target, stage,
+                                 filename, source, errs)))
     return mlir::failure();
-  if (options.report && backend.tile)
-    printIoReports(module, options, errs);
-  if (options.emit == EmitKind::Fused || options.emit == EmitKind::Tiled) {
+  if (command.report && stage == PassStage::Tiled)
+    printIoReports(module, target, command, errs);
+  if (command.emit == EmitKind::Fused || command.emit == EmitKind::Tiled) {
     module.print(out, flags);
     return mlir::success();
   }
-
-  std::string diag;
-  llvm::raw_string_ostream diagOs(diag);
-  mlir::FailureOr<std::vector<KernelSource>> kernels;
-  {
-    mlir::ScopedDiagnosticHandler handler(
-        module.getContext(), [&](mlir::Diagnostic &d) {
-          diagOs << filename << ": error: " << d.str() << "\n";
-          return mlir::success();
-        });
-    kernels = codegen::emitModule(module, options.target);
-  }
-  errs << diag;
+  mlir::FailureOr<std::vector<KernelSource>> kernels =
+      emitKernels(module, target, filename, errs);
   if (mlir::failed(kernels))
     return mlir::failure();
   // Several attention blocks become one translation unit (one module).
-  std::string cuda;
-  for (const KernelSource &k : *kernels)
-    cuda += (cuda.empty() ? "" : "\n") + k.source;
-  if (options.emit == EmitKind::CUDA) {
+  std::string cuda = joinSources(*kernels);
+  if (command.emit == EmitKind::CUDA) {
     out << cuda;
     return mlir::success();
   }
   NvrtcOptions nvrtc;
-  nvrtc.arch = options.target;
+  nvrtc.arch = target.name;
+  nvrtc.warningsAsErrors = command.options.warningsAsErrors;
   nvrtc.programName =
       (kernels->size() == 1 ? kernels->front().info.specName : "attnc") + ".cu";
   Expected<NvrtcOutput> compiled = compileCuda(cuda, nvrtc);
@@ -343,7 +324,7 @@ attnc::runPipeline(mlir::ModuleOp module, const CompileOptions &options,
   }
   if (!compiled->log.empty() && compiled->hasWarnings)
     errs << compiled->log << "\n";
-  if (options.emit == EmitKind::PTX)
+  if (command.emit == EmitKind::PTX)
     out << compiled->ptx;
   else
     out.write(compiled->cubin.data(), compiled->cubin.size());
@@ -374,18 +355,25 @@ void attnc::printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os) {
   }
 }
 
-int attnc::runCompile(const CompileOptions &options, llvm::raw_ostream &errs) {
-  if (!isKnownTarget(options.target)) {
-    errs << "error: unknown target '" << options.target << "'; expected one of "
-         << knownTargetsList() << "\n";
+int attnc::runCompile(const CompileCommand &command, llvm::raw_ostream &errs) {
+  const CompileOptions &options = command.options;
+  // Without --target: the GPU's own architecture and part, else the default.
+  std::string remark;
+  Expected<mlir::attn::model::TargetInfo> target =
+      resolveTarget(options, &remark, kDefaultTarget);
+  if (!target) {
+    errs << "error: " << target.error().message() << "\n";
     return 1;
   }
+  if (options.log)
+    options.log("target " + target->name + " (" + target->part + "): " +
+                remark);
   std::string source;
-  if (!readSourceFile(options.inputPath, source, errs))
+  if (!readSourceFile(command.inputPath, source, errs))
     return 1;
-  llvm::StringRef filename = options.inputPath == "-"
+  llvm::StringRef filename = command.inputPath == "-"
                                  ? llvm::StringRef("<stdin>")
-                                 : llvm::StringRef(options.inputPath);
+                                 : llvm::StringRef(command.inputPath);
   std::unique_ptr<dsl::ModuleAST> ast = parseAttnSource(source, filename, errs);
   if (!ast)
     return 1;
@@ -396,12 +384,12 @@ int attnc::runCompile(const CompileOptions &options, llvm::raw_ostream &errs) {
   }
 
   std::string error;
-  auto output = mlir::openOutputFile(options.outputPath, &error);
+  auto output = mlir::openOutputFile(command.outputPath, &error);
   if (!output) {
     errs << "error: " << error << "\n";
     return 1;
   }
-  if (options.emit == EmitKind::AST) {
+  if (command.emit == EmitKind::AST) {
     std::ostringstream os;
     if (options.kernel.empty())
       dsl::dumpModule(*ast, os);
@@ -416,14 +404,14 @@ int attnc::runCompile(const CompileOptions &options, llvm::raw_ostream &errs) {
         lowerToAttnIR(context, *ast, source, options.kernel, errs);
     if (!module)
       return 1;
-    if (mlir::failed(runPipeline(*module, options, filename, source,
-                                 output->os(), errs)))
+    if (mlir::failed(emitFromIR(*module, command, *target, filename, source,
+                                output->os(), errs)))
       return 1;
-    if (options.emit != EmitKind::CUBIN && options.emit != EmitKind::PTX &&
-        options.emit != EmitKind::CUDA)
+    if (command.emit != EmitKind::CUBIN && command.emit != EmitKind::PTX &&
+        command.emit != EmitKind::CUDA)
       output->os() << "\n";
   }
-  if (options.report)
+  if (command.report)
     printReport(*ast, errs);
   output->keep();
   return 0;

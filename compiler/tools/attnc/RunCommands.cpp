@@ -111,26 +111,6 @@ std::string fmtShape(const std::vector<int64_t> &s) {
   return r + "]";
 }
 
-/// The IO model's lower bound on the kernel's time, in ms (-1 if unknown).
-double predictedMs(const KernelInfo &info, const Shape &s) {
-  namespace model = mlir::attn::model;
-  std::optional<model::TargetInfo> target = model::lookupTarget(info.target);
-  if (!target)
-    return -1;
-  model::AttentionProblem p;
-  p.batch = s.batch, p.headsQ = s.headsQ, p.headsKV = s.headsKV;
-  p.seqQ = s.seqQ, p.seqK = s.seqK;
-  p.headDim = info.headDim, p.headDimV = info.headDimV;
-  p.elementBytes = elementBytes(info.element);
-  p.causal = info.causal;
-  if (info.window)
-    p.window = model::Window{info.windowLeft, info.windowRight};
-  p.dropout = info.dropout;
-  model::IoEstimate e = model::estimateTiled(
-      *target, p, {info.blockM, info.blockN, info.warps, info.stages});
-  return e.timeLowerBound * 1e3;
-}
-
 } // namespace
 
 bool attnc::tool::parseShape(const std::string &text, Shape &s,
@@ -161,22 +141,10 @@ bool attnc::tool::parseShape(const std::string &text, Shape &s,
   return true;
 }
 
-/// JIT-compiles the spec for the current GPU (or `target`), as run and bench
-/// do; -v routes the cache's messages to stderr.
+/// JIT-compiles the spec as run and bench do; -v routes the cache's
+/// messages to stderr.
 static Expected<std::shared_ptr<Attention>>
-compileForTool(const std::string &spec, const std::string &kernel,
-               const std::string &target, bool noDiskCache, bool verbose,
-               const BenchOptions *tiles = nullptr) {
-  CompileOptions co;
-  if (tiles) {
-    co.blockM = tiles->blockM;
-    co.blockN = tiles->blockN;
-    co.warps = tiles->warps;
-    co.stages = tiles->stages;
-  }
-  co.target = target;
-  co.kernel = kernel;
-  co.noDiskCache = noDiskCache;
+compileForTool(const std::string &spec, CompileOptions co, bool verbose) {
   if (verbose)
     co.log = [](const std::string &m) { std::cerr << "attnc: " << m << "\n"; };
   return compileFile(spec, co);
@@ -184,7 +152,7 @@ compileForTool(const std::string &spec, const std::string &kernel,
 
 int attnc::tool::runRun(const RunOptions &o) {
   Expected<std::shared_ptr<Attention>> compiled =
-      compileForTool(o.spec, o.kernel, o.target, o.noDiskCache, o.verbose);
+      compileForTool(o.spec, o.compile, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
@@ -357,7 +325,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
   if (o.iters < 1 || o.warmup < 0)
     return fail("--iters must be >= 1 and --warmup >= 0");
   Expected<std::shared_ptr<Attention>> compiled =
-      compileForTool(o.spec, o.kernel, o.target, false, o.verbose, &o);
+      compileForTool(o.spec, o.compile, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
@@ -466,7 +434,9 @@ int attnc::tool::runBench(const BenchOptions &o) {
     double bytes = double(qBytes + kBytes + vBytes + oBytes) +
                    4.0 * s.batch * s.headsQ * s.seqQ;
     double gbps = bytes / (ms * 1e-3) / 1e9;
-    double predicted = predictedMs(info, s);
+    double predicted =
+        attn.timeLowerBound(s.batch, s.headsQ, s.headsKV, s.seqQ, s.seqK) *
+        1e3;
     if (o.json)
       std::printf("{\"spec\": \"%s\", \"batch\": %lld, \"heads_q\": %lld, "
                   "\"heads_kv\": %lld, \"seq_q\": %lld, \"seq_k\": %lld, "

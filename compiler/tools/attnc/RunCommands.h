@@ -2,6 +2,8 @@
 #ifndef ATTNC_TOOLS_RUNCOMMANDS_H
 #define ATTNC_TOOLS_RUNCOMMANDS_H
 
+#include "attnc/Options.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,21 +18,21 @@ struct Shape {
 bool parseShape(const std::string &text, Shape &shape, std::string &error);
 
 struct RunOptions {
-  std::string spec, kernel;
+  std::string spec;
+  CompileOptions compile; // target, part, kernel, tiles, cache
   std::string q, k, v, out, lse; // .npy paths
   std::string lengths, layout;   // .npy paths, when the spec needs them
   bool bf16AsU2 = false;         // read/write bf16 as <u2 (plain NumPy)
   std::vector<std::string> shape; // random inputs instead of files
   uint64_t seed = 0, offset = 0;  // dropout
   uint64_t dataSeed = 1;          // random inputs
-  bool check = false, verbose = false, noDiskCache = false;
-  std::string target;
+  bool check = false, verbose = false;
 };
 int runRun(const RunOptions &options);
 
 struct BenchOptions {
-  std::string spec, kernel, target;
-  int blockM = 0, blockN = 0, warps = 0, stages = 0; // 0: the SRAM model's
+  std::string spec;
+  CompileOptions compile; // target, part, kernel, tiles
   std::vector<std::string> shapes;
   int iters = 30, warmup = 5;
   bool json = false, verbose = false;

@@ -23,14 +23,39 @@ static int notBuilt(const char *name) {
   return 1;
 }
 
+/// The flags of attnc::CompileOptions, one definition for every subcommand.
+static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
+                              const std::string &targetHelp) {
+  cmd->add_option("--target", o.target,
+                  targetHelp + "; known: " + attnc::knownTargetsList());
+  cmd->add_option("--part", o.part,
+                  "GPU part whose figures the models use (H200, H100, A100, "
+                  "...; default: the GPU's own when it has the target's "
+                  "architecture, else the architecture's default part)");
+  cmd->add_option("--kernel", o.kernel,
+                  "Only the attention block of this name");
+  cmd->add_option("--sram-budget", o.tiles.sramBudgetBytes,
+                  "Shared memory budget per block in bytes (0 = the "
+                  "target's opt-in maximum)");
+  cmd->add_option("--block-m", o.tiles.blockM,
+                  "Query rows per tile, Br (0 = the SRAM model's choice)");
+  cmd->add_option("--block-n", o.tiles.blockN,
+                  "Key rows per tile, Bc (0 = the SRAM model's choice)");
+  cmd->add_option("--warps", o.tiles.warps,
+                  "Warps per thread block (0 = the SRAM model's choice)");
+  cmd->add_option("--stages", o.tiles.stages,
+                  "K/V copy pipeline depth (0 = the SRAM model's choice)");
+}
+
 int main(int argc, char **argv) {
   CLI::App app{"attnc: compiles attention specifications (.attn) into "
                "IO-aware GPU kernels"};
   app.set_version_flag("--version", "attnc 0.1.0 (MLIR 22)");
   app.require_subcommand(1);
 
-  attnc::CompileOptions opts;
+  attnc::CompileCommand opts;
   std::string emit = "mlir";
+  bool compileVerbose = false;
   CLI::App *compile = app.add_subcommand(
       "compile", "Compile a .attn file to IR, CUDA, PTX or CUBIN");
   compile->add_option("file", opts.inputPath, "The .attn file ('-' for stdin)")
@@ -40,15 +65,14 @@ int main(int argc, char **argv) {
                    "What to produce: ast, mlir (unfused attn IR), fused, "
                    "tiled, cuda, ptx, cubin")
       ->capture_default_str();
-  compile
-      ->add_option("--target", opts.target,
-                   "GPU target: " + attnc::knownTargetsList())
-      ->capture_default_str();
+  addCompileOptions(compile, opts.options,
+                    "GPU architecture (default: the GPU's own, else " +
+                        std::string(attnc::kDefaultTarget) + ")");
+  compile->add_flag("-v,--verbose", compileVerbose,
+                    "Say which target and part figures are used");
   compile->add_option("-o,--output", opts.outputPath,
                       "Output file ('-' for "
                       "stdout)");
-  compile->add_option("--kernel", opts.kernel,
-                      "Compile only the attention block of this name");
   compile->add_flag("--locations", opts.printLocations,
                     "With --emit=mlir, print the DSL line:col of every op");
   compile->add_flag("--report", opts.report,
@@ -58,19 +82,11 @@ int main(int argc, char **argv) {
   compile->add_option("--report-shape", reportShape,
                       "Sizes b,hq,hk,n,m the --report uses where the spec "
                       "has symbols (default 1,16,16,4096,4096)");
-  compile->add_option("--sram-budget", opts.sramBudgetBytes,
-                      "Shared memory budget per block in bytes (0 = the "
-                      "target's opt-in maximum)");
-  compile->add_option("--block-m", opts.blockM, "Query rows per tile (Br)");
-  compile->add_option("--block-n", opts.blockN, "Key rows per tile (Bc)");
-  compile->add_option("--warps", opts.warps, "Warps per thread block");
-  compile->add_option("--stages", opts.stages, "K/V copy pipeline depth");
 
   attnc::tool::RunOptions runOpts;
   CLI::App *run = app.add_subcommand(
       "run", "Run a spec's kernel on the GPU on .npy (or random) inputs");
   run->add_option("spec", runOpts.spec, "The .attn file")->required();
-  run->add_option("--kernel", runOpts.kernel, "The attention block to run");
   run->add_option("--q", runOpts.q, "Query .npy [b, hq, n, d]");
   run->add_option("--k", runOpts.k, "Key .npy [b, hk, m, d]");
   run->add_option("--v", runOpts.v, "Value .npy [b, hk, m, dv]");
@@ -89,9 +105,10 @@ int main(int argc, char **argv) {
   run->add_option("--data-seed", runOpts.dataSeed, "Seed of the random inputs");
   run->add_flag("--check", runOpts.check,
                 "Compare with a float64 reference (exit 1 if the error rule fails)");
-  run->add_option("--target", runOpts.target,
-                  "Compile for this target instead of the GPU's own");
-  run->add_flag("--no-disk-cache", runOpts.noDiskCache, "Do not use the disk cache");
+  addCompileOptions(run, runOpts.compile,
+                    "Compile for this architecture instead of the GPU's own");
+  run->add_flag("--no-disk-cache", runOpts.compile.noDiskCache,
+                "Do not use the disk cache");
   run->add_flag("-v,--verbose", runOpts.verbose,
                 "Print the tiles, cache hits and compile times");
 
@@ -99,7 +116,6 @@ int main(int argc, char **argv) {
   CLI::App *bench = app.add_subcommand(
       "bench", "Time a spec's kernel (CUDA events, median) against the IO model");
   bench->add_option("spec", benchOpts.spec, "The .attn file")->required();
-  bench->add_option("--kernel", benchOpts.kernel, "The attention block to time");
   bench->add_option("--shape", benchOpts.shapes, "Sizes b,hq,hk,n,m (repeatable)")
       ->required();
   bench->add_option("--iters", benchOpts.iters, "Timed runs (median reported)")
@@ -107,13 +123,9 @@ int main(int argc, char **argv) {
   bench->add_option("--warmup", benchOpts.warmup, "Untimed runs first")
       ->capture_default_str();
   bench->add_flag("--json", benchOpts.json, "One JSON object per shape");
-  bench->add_option("--target", benchOpts.target,
-                    "Compile for this target instead of the GPU's own");
+  addCompileOptions(bench, benchOpts.compile,
+                    "Compile for this architecture instead of the GPU's own");
   bench->add_flag("-v,--verbose", benchOpts.verbose, "Print cache hits and compile times");
-  bench->add_option("--block-m", benchOpts.blockM, "Query rows per tile (0 = SRAM model)");
-  bench->add_option("--block-n", benchOpts.blockN, "Key rows per tile (0 = SRAM model)");
-  bench->add_option("--warps", benchOpts.warps, "Warps per block (0 = SRAM model)");
-  bench->add_option("--stages", benchOpts.stages, "K/V pipeline depth (0 = SRAM model)");
   CLI::App *tune = app.add_subcommand(
       "tune", "Search tile sizes for a kernel (not built yet)");
   tune->allow_extras();
@@ -147,6 +159,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   opts.emit = *kind;
+  if (compileVerbose)
+    opts.options.log = [](const std::string &m) {
+      llvm::errs() << "attnc: " << m << "\n";
+    };
   if (!reportShape.empty()) {
     attnc::tool::Shape shape;
     std::string error;

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/IR/AttnOps.h"
+#include "attn/Model/KernelFamily.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -349,22 +350,18 @@ LogicalResult TiledAttentionOp::verify() {
   if (t.getBlockM() % 16 != 0 || t.getBlockN() % 16 != 0)
     return emitOpError() << "block_m and block_n must be multiples of 16, got "
                          << t.getBlockM() << " x " << t.getBlockN();
-  switch (getBlockSkip()) {
-  case BlockSkip::none:
-    break;
-  case BlockSkip::causal:
-    if (!getCausal())
-      return emitOpError() << "causal block skipping needs a causal mask";
-    break;
-  case BlockSkip::window:
-    if (!getWindowLeft())
-      return emitOpError() << "window block skipping needs a window";
-    break;
-  case BlockSkip::sparse:
-    if (!getBlockLayout())
-      return emitOpError() << "sparse block skipping needs a block layout";
-    break;
-  }
+  if (!model::lookupFamily(t.getFamily().str()))
+    return emitOpError() << "unknown kernel family '" << t.getFamily()
+                         << "'; known: " << model::knownFamilyList();
+  BlockSkip skip = getBlockSkip();
+  if (bitEnumContainsAny(skip, BlockSkip::causal) && !getCausal())
+    return emitOpError() << "causal block skipping needs a causal mask";
+  if (bitEnumContainsAny(skip, BlockSkip::window) && !getWindowLeft())
+    return emitOpError() << "window block skipping needs a window";
+  if (bitEnumContainsAny(skip, BlockSkip::lengths) && !getKvLengths())
+    return emitOpError() << "lengths block skipping needs key lengths";
+  if (bitEnumContainsAny(skip, BlockSkip::sparse) && !getBlockLayout())
+    return emitOpError() << "sparse block skipping needs a block layout";
   return success();
 }
 

@@ -1,5 +1,6 @@
 //===- IoModel.cpp - HBM traffic and FLOPs of tiled vs unfused ------------===//
 #include "attn/Model/IoModel.h"
+#include "attn/Kernel/Masks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,17 +14,18 @@ const char *mlir::attn::model::boundName(Bound b) {
 std::pair<int64_t, int64_t>
 mlir::attn::model::keyRange(const AttentionProblem &p, int64_t q0,
                             int64_t q1) {
-  // Rows [q0, q1): both ends of a row's allowed range grow with the row, so
-  // the union over the rows is [lo(q0), hi(q1 - 1)).
-  int64_t diag = p.seqK - p.seqQ; // bottom-right alignment
-  int64_t lo = 0, hi = p.seqK;
-  if (p.causal)
-    hi = std::min(hi, (q1 - 1) + diag + 1);
+  // The masks' meaning is the kernel contract's (attn/Kernel/Masks.h).
+  attnc::masks::Band band;
+  band.causal = p.causal;
+  band.window = p.window.has_value();
   if (p.window) {
-    lo = std::max(lo, q0 + diag - p.window->left);
-    hi = std::min(hi, (q1 - 1) + diag + p.window->right + 1);
+    band.left = p.window->left;
+    band.right = p.window->right;
   }
-  return {lo, std::max(lo, hi)};
+  band.diag = p.seqK - p.seqQ; // bottom-right alignment
+  long long lo, hi;
+  band.keyRange(q0, q1, p.seqK, lo, hi);
+  return {lo, hi};
 }
 
 int64_t mlir::attn::model::allowedPairs(const AttentionProblem &p) {

@@ -62,87 +62,16 @@ constexpr int kSmemAllocGranularity = 128;
 constexpr int kRegAllocGranularityPerWarp = 256;
 } // namespace
 
-std::string TileConfig::str() const {
-  return std::to_string(blockM) + "x" + std::to_string(blockN) + " w" +
-         std::to_string(warps) + " s" + std::to_string(stages);
-}
-
-const RegisterModel &mlir::attn::model::registerModel() {
-  static const RegisterModel m;
-  return m;
-}
-
-int64_t mlir::attn::model::forwardSmemBytes(const KernelShape &s,
-                                            const TileConfig &t) {
-  // Q tile + stages x (K block + V block); the kernel static_asserts this.
-  return (int64_t(t.blockM) * s.headDim +
-          int64_t(t.stages) * t.blockN * (s.headDim + s.headDimV)) *
-         s.elementBytes;
-}
-
-int mlir::attn::model::estimateRegisters(const KernelShape &s,
-                                         const TileConfig &t) {
-  const RegisterModel &rm = registerModel();
-  int rows = t.blockM / t.warps; // R
-  if (s.elementBytes == 4) {
-    // SIMT: the block's O and S accumulators spread over its threads.
-    int threads = t.warps * 32;
-    return t.blockM * s.headDimV / threads + t.blockM * t.blockN / threads +
-           rm.simtOverhead;
-  }
-  int oAcc = rows * s.headDimV / 32;
-  int rowStats = rows / 4;
-  int sAcc = rows * t.blockN / 32;
-  int pFrag = rows * t.blockN / 64;
-  int aFrag = (rows / 16) * 4 * rm.operandBuffers; // Q, one k16 step
-  int bFrag = 2 * 2 * rm.operandBuffers;           // two n8 tiles of K or V
-  int firstGemm = sAcc + aFrag + bFrag;            // S = Q K^T
-  int secondGemm = pFrag + bFrag;                  // O += P V
-  return oAcc + rowStats + std::max(firstGemm, secondGemm) + rm.addressing;
-}
-
-bool mlir::attn::model::isSupported(const KernelShape &s, const TileConfig &t,
-                                    std::string *why) {
-  auto fail = [&](const std::string &msg) {
-    if (why)
-      *why = msg;
-    return false;
-  };
-  if (!s.forward)
-    return fail("the SRAM model covers the forward kernel only");
-  if (s.elementBytes != 2 && s.elementBytes != 4)
-    return fail("element size " + std::to_string(s.elementBytes) +
-                " B is not supported (2: f16/bf16, 4: f32)");
-  if (!llvm::is_contained(kSupportedHeadDims, s.headDim) ||
-      !llvm::is_contained(kSupportedHeadDims, s.headDimV))
-    return fail("head dims " + std::to_string(s.headDim) + "/" +
-                std::to_string(s.headDimV) +
-                " are not supported (32, 64, 96, 128, 192, 256)");
-  if (!llvm::is_contained(kSupportedBlockM, t.blockM))
-    return fail("block_m " + std::to_string(t.blockM) + " not in {64, 128}");
-  if (!llvm::is_contained(kSupportedBlockN, t.blockN))
-    return fail("block_n " + std::to_string(t.blockN) +
-                " not in {32, 64, 128}");
-  if (!llvm::is_contained(kSupportedWarps, t.warps))
-    return fail("warps " + std::to_string(t.warps) + " not in {4, 8}");
-  if (t.blockM % (16 * t.warps) != 0)
-    return fail("block_m " + std::to_string(t.blockM) +
-                " is not a multiple of 16 x " + std::to_string(t.warps) +
-                " warps");
-  if (!llvm::is_contained(kSupportedStages, t.stages))
-    return fail("stages " + std::to_string(t.stages) + " not in {1, 2}");
-  return true;
-}
-
 static int64_t roundUp(int64_t x, int64_t g) { return (x + g - 1) / g * g; }
 
 Usage mlir::attn::model::estimate(const TargetInfo &target,
                                   const KernelShape &shape,
                                   const TileConfig &tile,
-                                  int64_t sramBudgetBytes) {
+                                  int64_t sramBudgetBytes,
+                                  const KernelFamily &family) {
   Usage u;
-  u.smemBytes = forwardSmemBytes(shape, tile);
-  u.regsPerThread = estimateRegisters(shape, tile);
+  u.smemBytes = smemBytes(family, shape, tile);
+  u.regsPerThread = estimateRegisters(family, shape, tile);
   u.threads = tile.warps * target.warpSize;
 
   int64_t perCta =
@@ -158,8 +87,17 @@ Usage mlir::attn::model::estimate(const TargetInfo &target,
                           target.maxBlocksPerSm});
 
   std::string why;
-  if (!isSupported(shape, tile, &why)) {
+  if (!supportsShape(family, shape, &why) ||
+      !supportsTile(family, tile, &why)) {
     u.reason = tile.str() + ": " + why;
+    return u;
+  }
+  if (target.computeCapability() < family.minComputeCapability) {
+    u.reason = std::string(family.name) + " needs compute capability " +
+               std::to_string(family.minComputeCapability / 10) + "." +
+               std::to_string(family.minComputeCapability % 10) + "; " +
+               target.name + " is " + std::to_string(target.ccMajor) + "." +
+               std::to_string(target.ccMinor);
     return u;
   }
   if (u.smemBytes > target.smemOptinPerBlockBytes) {
@@ -196,20 +134,6 @@ Usage mlir::attn::model::estimate(const TargetInfo &target,
   }
   u.fits = true;
   return u;
-}
-
-std::vector<TileConfig>
-mlir::attn::model::supportedConfigs(const KernelShape &shape) {
-  std::vector<TileConfig> out;
-  for (int bm : kSupportedBlockM)
-    for (int bn : kSupportedBlockN)
-      for (int w : kSupportedWarps)
-        for (int s : kSupportedStages) {
-          TileConfig t{bm, bn, w, s};
-          if (isSupported(shape, t))
-            out.push_back(t);
-        }
-  return out;
 }
 
 static RankedTile score(const TargetInfo &target, const KernelShape &s,
@@ -284,10 +208,10 @@ static RankedTile score(const TargetInfo &target, const KernelShape &s,
 
 std::vector<RankedTile> mlir::attn::model::rankCandidatesWithReasons(
     const TargetInfo &target, const KernelShape &shape,
-    int64_t sramBudgetBytes) {
+    int64_t sramBudgetBytes, const KernelFamily &family) {
   std::vector<RankedTile> ranked;
-  for (const TileConfig &t : supportedConfigs(shape)) {
-    Usage u = estimate(target, shape, t, sramBudgetBytes);
+  for (const TileConfig &t : tileSpace(family, shape)) {
+    Usage u = estimate(target, shape, t, sramBudgetBytes, family);
     if (u.fits)
       ranked.push_back(score(target, shape, t, u));
   }
@@ -309,10 +233,11 @@ std::vector<RankedTile> mlir::attn::model::rankCandidatesWithReasons(
 std::vector<TileConfig>
 mlir::attn::model::rankCandidates(const TargetInfo &target,
                                   const KernelShape &shape,
-                                  int64_t sramBudgetBytes) {
+                                  int64_t sramBudgetBytes,
+                                  const KernelFamily &family) {
   std::vector<TileConfig> out;
   for (const RankedTile &r :
-       rankCandidatesWithReasons(target, shape, sramBudgetBytes))
+       rankCandidatesWithReasons(target, shape, sramBudgetBytes, family))
     out.push_back(r.tile);
   return out;
 }

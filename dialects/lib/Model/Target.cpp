@@ -233,3 +233,20 @@ TargetInfo mlir::attn::model::fromDevice(int major, int minor, int smCount,
                                                      : "");
   return t;
 }
+
+std::optional<TargetInfo> mlir::attn::model::lookupTarget(llvm::StringRef arch,
+                                                          llvm::StringRef part) {
+  std::optional<TargetInfo> t = lookupTarget(arch);
+  if (t && llvm::StringRef(t->part).starts_with_insensitive(part))
+    return t;
+  return std::nullopt;
+}
+
+std::string mlir::attn::model::unknownPartMessage(llvm::StringRef arch,
+                                                  llvm::StringRef part) {
+  std::optional<TargetInfo> t = lookupTarget(arch);
+  if (!t)
+    return unknownTargetMessage(arch);
+  return "unknown part '" + part.str() + "' for " + arch.str() + "; known: " +
+         t->part;
+}

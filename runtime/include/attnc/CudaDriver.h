@@ -143,6 +143,15 @@ Expected<CUcontext> ensureContext(int ordinal = 0);
 /// The device of the current context (ensureContext(0) when there is none).
 Expected<DeviceInfo> currentDevice();
 
+} // namespace attnc
+namespace mlir::attn::model {
+struct TargetInfo;
+}
+namespace attnc {
+/// The target description (arch + part figures) of the current device;
+/// `remark` (may be null) says which figures were read and which derived.
+Expected<mlir::attn::model::TargetInfo> liveTarget(std::string *remark);
+
 /// Device memory owned by this object (cuMemAlloc / cuMemFree). Move-only.
 class DeviceBuffer {
 public:

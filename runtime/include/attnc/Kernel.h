@@ -2,7 +2,7 @@
 //
 // Module: a CUmodule loaded from a CUBIN or PTX image in one context.
 // Kernel: one __global__ function of a Module, launched with a single
-// by-value argument block (attnc::FwdParams from attnc/params.cuh).
+// by-value argument block (attnc::FwdParams from attn/Kernel/Params.h).
 // Both are shared (std::shared_ptr) and thread-safe; launches go to the
 // caller's stream.
 //

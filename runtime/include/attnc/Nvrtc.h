@@ -3,7 +3,7 @@
 // compileCuda() turns a CUDA source string into PTX and, for a real
 // architecture (sm_XX / sm_XXa), a CUBIN. No GPU is needed. The attnc device
 // headers (codegen/device/**/*.cuh) are embedded in the library at build time
-// and handed to NVRTC, so `#include "attnc/params.cuh"` works from any binary
+// and handed to NVRTC, so `#include "attn/Kernel/Params.h"` works from any binary
 // without a source tree; the CUDA toolkit's include directory is found from
 // $CUDA_HOME, $CUDA_PATH or /usr/local/cuda.
 //
@@ -49,7 +49,7 @@ struct NvrtcOutput {
 
 /// One embedded device header.
 struct EmbeddedHeader {
-  const char *name;     // include name, e.g. "attnc/params.cuh"
+  const char *name;     // include name, e.g. "attn/Kernel/Params.h"
   const char *contents; // NUL-terminated
   size_t size;          // bytes, without the NUL
 };

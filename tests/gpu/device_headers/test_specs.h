@@ -31,6 +31,9 @@ struct TestSpec {
                         kBlockSparse = F & kBlockSparseF;
   static constexpr bool kScoreMod = F & kScoreModF, kMaskFn = F & kMaskFnF,
                         kDropout = F & kDropoutF;
+  // Every mask may skip blocks (what the tile pass asks for).
+  static constexpr bool kSkipCausal = kCausal, kSkipWindow = kWindow,
+                        kSkipLengths = kKeyPadding, kSkipSparse = kBlockSparse;
   __device__ static float scoreMod(float s, int, int, int, int,
                                    const attnc::FwdParams &) {
     return 30.f * tanhf(s * (1.f / 30.f));
@@ -48,6 +51,7 @@ struct ContractSpecCausal {
   static constexpr int kBlockM = 128, kBlockN = 64, kWarps = 4, kStages = 2;
   static constexpr bool kCausal = true, kWindow = false, kKeyPadding = false, kBlockSparse = false;
   static constexpr bool kScoreMod = false, kMaskFn = false, kDropout = false;
+  static constexpr bool kSkipCausal = true, kSkipWindow = false, kSkipLengths = false, kSkipSparse = false;
   __device__ static float scoreMod(float s, int b, int h, int q, int k, const attnc::FwdParams &p) { return s; }
   __device__ static bool maskFn(int b, int h, int q, int k, const attnc::FwdParams &p) { return true; }
 };

@@ -586,7 +586,7 @@ func.func @attention_mask_yield(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_shared_check(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op scale must be finite and positive, got -1.250000e-01}}
-  %o, %lse = attn.tiled_attention %q, %k, %v scale -0.125 tiling <block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v scale -0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 
@@ -596,7 +596,7 @@ func.func @tiled_shared_check(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_nonpositive(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op tile sizes, warps and stages must be positive}}
-  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <block_m = 128, block_n = 64, warps = 4, stages = 0, smem_bytes = 16384> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 0, smem_bytes = 16384> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 
@@ -606,7 +606,7 @@ func.func @tiled_nonpositive(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_multiple_of_16(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op block_m and block_n must be multiples of 16, got 100 x 64}}
-  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <block_m = 100, block_n = 64, warps = 4, stages = 1, smem_bytes = 29184> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.mma_sync", block_m = 100, block_n = 64, warps = 4, stages = 1, smem_bytes = 29184> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 
@@ -616,7 +616,7 @@ func.func @tiled_multiple_of_16(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_skip_causal_without_causal(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op causal block skipping needs a causal mask}}
-  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip causal : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip causal : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 
@@ -626,7 +626,7 @@ func.func @tiled_skip_causal_without_causal(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_skip_window_without_window(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op window block skipping needs a window}}
-  %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125 tiling <block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip window : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip window : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 
@@ -636,6 +636,6 @@ func.func @tiled_skip_window_without_window(%q: !qkv, %k: !qkv, %v: !qkv) {
 !lse = tensor<?x?x?xf32>
 func.func @tiled_skip_sparse_without_layout(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.tiled_attention' op sparse block skipping needs a block layout}}
-  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip sparse : !qkv, !qkv, !qkv -> !qkv, !lse
+  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip sparse : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }

@@ -340,11 +340,11 @@ func.func @fused_everything(%q: !q, %k: !kv, %v: !kv, %len: tensor<?xi32>, %layo
 !lse = tensor<?x?x?xf32>
 
 // CHECK-LABEL: func.func @tiled_skip_none
-// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} scale 0.088387999999999994 tiling <block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip none : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} scale 0.088387999999999994 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip none : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
 // CHECK: return %[[O]], %[[LSE]]
 func.func @tiled_skip_none(%q: !qkv, %k: !qkv, %v: !qkv) -> (!qkv, !lse) {
   %o, %lse = attn.tiled_attention %q, %k, %v scale 0.088388
-      tiling <block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip none
+      tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip none
       : !qkv, !qkv, !qkv -> !qkv, !lse
   return %o, %lse : !qkv, !lse
 }
@@ -355,10 +355,10 @@ func.func @tiled_skip_none(%q: !qkv, %k: !qkv, %v: !qkv) -> (!qkv, !lse) {
 !lse = tensor<?x?x?xf32>
 
 // CHECK-LABEL: func.func @tiled_skip_causal
-// CHECK: attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} causal scale 1.250000e-01 tiling <block_m = 128, block_n = 128, warps = 4, stages = 2, smem_bytes = 81920> skip causal :
+// CHECK: attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} causal scale 1.250000e-01 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 128, warps = 4, stages = 2, smem_bytes = 81920> skip causal :
 func.func @tiled_skip_causal(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
   %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125
-      tiling <block_m = 128, block_n = 128, warps = 4, stages = 2, smem_bytes = 81920> skip causal
+      tiling <family = "fwd.mma_sync", block_m = 128, block_n = 128, warps = 4, stages = 2, smem_bytes = 81920> skip causal
       : !qkv, !qkv, !qkv -> !qkv, !lse
   return %o : !qkv
 }
@@ -369,10 +369,10 @@ func.func @tiled_skip_causal(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
 !lse = tensor<?x?x?xf32>
 
 // CHECK-LABEL: func.func @tiled_skip_window
-// CHECK: attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} scale 1.250000e-01 tiling <block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 16384> skip window {window_left = 64 : i64, window_right = 64 : i64} :
+// CHECK: attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} scale 1.250000e-01 tiling <family = "fwd.mma_sync", block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 16384> skip window {window_left = 64 : i64, window_right = 64 : i64} :
 func.func @tiled_skip_window(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
   %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125
-      tiling <block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 16384> skip window
+      tiling <family = "fwd.mma_sync", block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 16384> skip window
       {window_left = 64 : i64, window_right = 64 : i64}
       : !qkv, !qkv, !qkv -> !qkv, !lse
   return %o : !qkv
@@ -387,7 +387,7 @@ func.func @tiled_skip_window(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
 // Sparse skipping with every optional operand and both regions.
 // CHECK-LABEL: func.func @tiled_skip_sparse
 // CHECK-SAME: (%[[Q:[^:]+]]: tensor<?x8x?x128xf16>, %[[K:[^:]+]]: tensor<?x2x?x128xf16>, %[[V:[^:]+]]: tensor<?x2x?x128xf16>, %[[L:[^:]+]]: tensor<?xi32>, %[[LAY:[^:]+]]: tensor<1x?x?xi8>, %[[SEED:[^:]+]]: i64, %[[OFF:[^:]+]]: i64)
-// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %[[Q]], %[[K]], %[[V]] lengths %[[L]] : tensor<?xi32> layout %[[LAY]] : tensor<1x?x?xi8> seed %[[SEED]] offset %[[OFF]] causal scale 0.088387999999999994 tiling <block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
+// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %[[Q]], %[[K]], %[[V]] lengths %[[L]] : tensor<?xi32> layout %[[LAY]] : tensor<1x?x?xi8> seed %[[SEED]] offset %[[OFF]] causal scale 0.088387999999999994 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
 // CHECK-SAME: {block_k = 64 : i64, block_q = 128 : i64, dropout = 1.000000e-01 : f64}
 // CHECK-SAME: score_mod {
 // CHECK: attn.yield %{{.+}} : f32
@@ -398,7 +398,7 @@ func.func @tiled_skip_sparse(%q: !q, %k: !kv, %v: !kv, %len: tensor<?xi32>, %lay
                              %seed: i64, %offset: i64) -> (!q, !lse) {
   %o, %lse = attn.tiled_attention %q, %k, %v lengths %len : tensor<?xi32> layout %layout : tensor<1x?x?xi8>
       seed %seed offset %offset causal scale 0.088388
-      tiling <block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
+      tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
       {block_q = 128 : i64, block_k = 64 : i64, dropout = 0.1 : f64}
       : !q, !kv, !kv -> !q, !lse
       score_mod {

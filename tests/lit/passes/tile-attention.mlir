@@ -5,14 +5,14 @@
 // head dim 128, bf16: Q 128x128 + 2 stages of K,V 64x128 = (16384 + 2*64*256) * 2 B = 98304 B
 // H100-LABEL: func.func @causal128
 // H100: %[[O:.+]], %[[L:.+]] = attn.tiled_attention %{{.+}}, %{{.+}}, %{{.+}} causal scale 1.250000e-01
-// H100-SAME: tiling <block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip causal
+// H100-SAME: tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 98304> skip causal
 // H100: return %[[O]], %[[L]]
 // On a 99 KiB part the same spec gets one K/V stage of 32 rows: (16384 + 32*256) * 2 = 49152 B.
 // SM86-LABEL: func.func @causal128
-// SM86: tiling <block_m = 128, block_n = 32, warps = 4, stages = 1, smem_bytes = 49152> skip causal
+// SM86: tiling <family = "fwd.mma_sync", block_m = 128, block_n = 32, warps = 4, stages = 1, smem_bytes = 49152> skip causal
 // (64*128 + 32*256) * 2 = 32768 B
 // EXPLICIT-LABEL: func.func @causal128
-// EXPLICIT: tiling <block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 32768> skip causal
+// EXPLICIT: tiling <family = "fwd.mma_sync", block_m = 64, block_n = 32, warps = 4, stages = 1, smem_bytes = 32768> skip causal
 !t = tensor<?x?x?x128xbf16>
 func.func @causal128(%q: !t, %k: !t, %v: !t) -> (!t, tensor<?x?x?xf32>) {
   %o, %l = attn.fused_attention %q, %k, %v causal scale 0.125 : !t, !t, !t -> !t, tensor<?x?x?xf32>

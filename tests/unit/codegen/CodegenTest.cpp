@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Model/SramModel.h"
 #include "attn/Model/Target.h"
-#include "attnc/Driver/Backend.h"
+#include "attnc/Driver/Driver.h"
 #include "attnc/Nvrtc.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -61,12 +61,14 @@ TEST_P(ExampleCodegen, CompilesWithNvrtc) {
   std::string path = std::string(ATTNC_EXAMPLES_DIR) + "/" + c.file;
   std::string source = readFile(path);
   ASSERT_FALSE(source.empty()) << path;
-  BackendOptions options;
+  CompileOptions options;
   options.target = c.target;
+  auto resolved = mlir::attn::model::lookupTarget(c.target);
+  ASSERT_TRUE(resolved.has_value());
   SpecCompilation out;
   std::string diag;
   llvm::raw_string_ostream errs(diag);
-  ASSERT_TRUE(compileSpecToCuda(source, path, "", options, out, errs)) << diag;
+  ASSERT_TRUE(compileSpec(source, path, options, *resolved, out, errs)) << diag;
   ASSERT_FALSE(out.kernels.empty());
   for (const KernelSource &k : out.kernels) {
     // The SRAM model's figure is what the kernel declares (the static_assert
@@ -77,8 +79,11 @@ TEST_P(ExampleCodegen, CompilesWithNvrtc) {
                                          elementBytes(k.info.element), true};
     mlir::attn::model::TileConfig tile{k.info.blockM, k.info.blockN,
                                        k.info.warps, k.info.stages};
+    const mlir::attn::model::KernelFamily *family =
+        mlir::attn::model::lookupFamily(k.info.family);
+    ASSERT_NE(family, nullptr) << k.info.family;
     EXPECT_EQ(k.info.smemBytes,
-              mlir::attn::model::forwardSmemBytes(shape, tile));
+              mlir::attn::model::smemBytes(*family, shape, tile));
     EXPECT_LE(k.info.smemBytes, target->smemOptinPerBlockBytes);
     EXPECT_NE(k.source.find("static_assert(attnc::FwdTraits<"),
               std::string::npos);
@@ -111,7 +116,7 @@ TEST_P(ExampleCodegen, CompilesWithNvrtc) {
     std::regex regs("Used ([0-9]+) registers");
     ASSERT_TRUE(std::regex_search(log, m, regs)) << "no ptxas report:\n" << log;
     int used = std::stoi(m[1].str());
-    int estimate = mlir::attn::model::estimateRegisters(shape, tile);
+    int estimate = mlir::attn::model::estimateRegisters(*family, shape, tile);
     RecordProperty("registers", std::to_string(used));
     RecordProperty("registers_model", std::to_string(estimate));
     EXPECT_LE(used, 255);

@@ -139,7 +139,7 @@ TEST(IoModel, TiledAttentionMatchesPaperAsymptotically) {
     TileConfig tile = d == 64 ? TileConfig{128, 128, 4, 2}
                               : TileConfig{128, 64, 4, 2};
     KernelShape s = KernelShape::of(int(d));
-    double m = double(forwardSmemBytes(s, tile)) / s.elementBytes;
+    double m = double(smemBytes(kFwdMmaSync, s, tile)) / s.elementBytes;
     double limit = 2 * m / (tile.blockM * double(d));
     double previous = 0;
     for (int64_t n : {4096, 8192, 16384, 32768}) {

@@ -67,7 +67,7 @@ const SmemCase kSmemCases[] = {
 TEST(SramModel, SharedMemoryMatchesHandComputation) {
   for (const SmemCase &c : kSmemCases) {
     KernelShape s = KernelShape::of(c.headDim);
-    EXPECT_EQ(forwardSmemBytes(s, c.tile), c.bytes)
+    EXPECT_EQ(smemBytes(kFwdMmaSync, s, c.tile), c.bytes)
         << "d=" << c.headDim << " " << c.tile.str();
     for (const char *name : {"sm_80", "sm_86", "sm_90a"})
       EXPECT_EQ(estimate(target(name), s, c.tile).smemBytes, c.bytes);
@@ -101,7 +101,7 @@ TEST(SramModel, DifferentValueHeadDim) {
   // d=128, dv=64, 128x64 s2: (128*128 + 2*64*(128+64))*2
   //   = (16384 + 24576)*2 = 81920
   KernelShape s{128, 64, 2, true};
-  EXPECT_EQ(forwardSmemBytes(s, {128, 64, 4, 2}), 81920);
+  EXPECT_EQ(smemBytes(kFwdMmaSync, s, {128, 64, 4, 2}), 81920);
 }
 
 TEST(SramModel, F32UsesTheSameFormula) {
@@ -130,11 +130,11 @@ TEST(SramModel, RegisterEstimate) {
   //   S GEMM: S 32*64/32 = 64 + Q frags (32/16)*4*2 = 16 + K frags 2*2*2 = 8
   //   = 88; P GEMM: P 32*64/64 = 32 + V frags 8 = 40; max 88;
   //   addressing 16: 128 + 8 + 88 + 16 = 240.
-  EXPECT_EQ(estimateRegisters(KernelShape::of(128), {128, 64, 4, 1}), 240);
+  EXPECT_EQ(estimateRegisters(kFwdMmaSync, KernelShape::of(128), {128, 64, 4, 1}), 240);
   // d=64 128x128 w4: 64 + 8 + (128 + 16 + 8) + 16 = 240.
-  EXPECT_EQ(estimateRegisters(KernelShape::of(64), {128, 128, 4, 2}), 240);
+  EXPECT_EQ(estimateRegisters(kFwdMmaSync, KernelShape::of(64), {128, 128, 4, 2}), 240);
   // d=256 128x64 w8: R = 16: 128 + 4 + (32 + 8 + 8) + 16 = 196.
-  EXPECT_EQ(estimateRegisters(KernelShape::of(256), {128, 64, 8, 1}), 196);
+  EXPECT_EQ(estimateRegisters(kFwdMmaSync, KernelShape::of(256), {128, 64, 8, 1}), 196);
 }
 
 TEST(SramModel, RegisterLimit) {
@@ -166,16 +166,21 @@ TEST(SramModel, Occupancy) {
 TEST(SramModel, UnsupportedConfigs) {
   KernelShape s = KernelShape::of(128);
   std::string why;
-  EXPECT_FALSE(isSupported(s, {64, 64, 8, 1}, &why)); // 64 % (16*8) != 0
+  EXPECT_FALSE(supportsTile(kFwdMmaSync, {64, 64, 8, 1}, &why)); // 64 % (16*8) != 0
   EXPECT_EQ(why, "block_m 64 is not a multiple of 16 x 8 warps");
-  EXPECT_FALSE(isSupported(s, {128, 16, 4, 1}, &why));
-  EXPECT_FALSE(isSupported(s, {128, 64, 4, 3}, &why));
-  EXPECT_FALSE(isSupported(KernelShape::of(80), {128, 64, 4, 1}, &why));
+  EXPECT_FALSE(supportsTile(kFwdMmaSync, {128, 16, 4, 1}, &why));
+  EXPECT_FALSE(supportsTile(kFwdMmaSync, {128, 64, 4, 3}, &why));
+  EXPECT_FALSE(supportsShape(kFwdMmaSync, KernelShape::of(80), &why));
+  EXPECT_NE(why.find("supported: 32, 64, 96, 128, 192, 256"), std::string::npos)
+      << why;
+  // The family needs equal head dims for Q/K and V.
+  EXPECT_FALSE(supportsShape(kFwdMmaSync, KernelShape{128, 64, 2, true}, &why));
+  EXPECT_TRUE(tileSpace(kFwdMmaSync, KernelShape{128, 64, 2, true}).empty());
   KernelShape bwd = s;
   bwd.forward = false;
   EXPECT_FALSE(estimate(target("sm_80"), bwd, {128, 64, 4, 1}).fits);
   // 2 block_m x 3 block_n x 2 stages for 4 warps, 1 x 3 x 2 for 8 warps.
-  EXPECT_EQ(supportedConfigs(s).size(), 18u);
+  EXPECT_EQ(tileSpace(kFwdMmaSync, s).size(), 18u);
 }
 
 TEST(SramModel, RankingTopPickFitsAndMatchesFlashAttention2) {
@@ -219,13 +224,13 @@ TEST(SramModel, MoreStagesWhenSmemAllows) {
 TEST(SramModel, RankingIsSaneEverywhere) {
   for (const char *name : {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a",
                            "sm_100a"})
-    for (int d : kSupportedHeadDims)
+    for (int d : attnc::fwd_mma_sync::kHeadDims)
       for (int eb : {2, 4}) {
         KernelShape s = KernelShape::of(d, eb);
         auto ranked = rankCandidatesWithReasons(target(name), s);
         // Empty only when even the smallest tile (64x32 s1) is too big:
         // f32 d=256 on 99 KiB parts: (64*256 + 32*512)*4 = 131072 B.
-        int64_t smallest = forwardSmemBytes(s, {64, 32, 4, 1});
+        int64_t smallest = smemBytes(kFwdMmaSync, s, {64, 32, 4, 1});
         ASSERT_EQ(ranked.empty(),
                   smallest > target(name).smemOptinPerBlockBytes)
             << name << " d=" << d << " eb=" << eb;
@@ -243,7 +248,7 @@ TEST(SramModel, RankingIsSaneEverywhere) {
 TEST(SramModel, Sm86HeadDim256StillHasACandidate) {
   auto ranked = rankCandidates(target("sm_86"), KernelShape::of(256));
   ASSERT_FALSE(ranked.empty());
-  EXPECT_LE(forwardSmemBytes(KernelShape::of(256), ranked.front()), 101376);
+  EXPECT_LE(smemBytes(kFwdMmaSync, KernelShape::of(256), ranked.front()), 101376);
 }
 
 TEST(SramModel, BudgetTooSmallGivesNothing) {
@@ -260,7 +265,7 @@ TEST(SramModel, BudgetTooSmallGivesNothing) {
 TEST(SramModel, RankingRespectsBudget) {
   for (const TileConfig &t :
        rankCandidates(target("sm_90a"), KernelShape::of(128), 49152))
-    EXPECT_LE(forwardSmemBytes(KernelShape::of(128), t), 49152);
+    EXPECT_LE(smemBytes(kFwdMmaSync, KernelShape::of(128), t), 49152);
 }
 
 TEST(SramModel, PaperTiles) {
@@ -285,11 +290,11 @@ TEST(SramModel, PropertyRandomConfigs) {
   int fitting = 0;
   for (int iter = 0; iter < 5000; ++iter) {
     const TargetInfo &t = targets[rng() % targets.size()];
-    int d = kSupportedHeadDims[rng() % 6];
-    int dv = rng() % 4 == 0 ? kSupportedHeadDims[rng() % 6] : d;
+    int d = attnc::fwd_mma_sync::kHeadDims[rng() % 6];
+    int dv = d; // fwd.mma_sync needs equal head dims
     int eb = rng() % 3 == 0 ? 4 : 2;
     KernelShape s{d, dv, eb, true};
-    auto configs = supportedConfigs(s);
+    auto configs = tileSpace(kFwdMmaSync, s);
     ASSERT_EQ(configs.size(), 18u);
     TileConfig tile = configs[rng() % configs.size()];
     int64_t budget = rng() % 4 == 0 ? 0 : 4096 + rng() % (256 * 1024);

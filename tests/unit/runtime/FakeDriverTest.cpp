@@ -9,7 +9,7 @@
 #include "attnc/Kernel.h"
 #include "attnc/KernelCache.h"
 
-#include "attnc/params.cuh"
+#include "attn/Kernel/Params.h"
 
 #include "TestUtil.h"
 
@@ -35,7 +35,7 @@ int counter(const char *name) {
   return fn ? fn() : -1;
 }
 
-const char *kKernel = "#include \"attnc/params.cuh\"\n"
+const char *kKernel = "#include \"attn/Kernel/Params.h\"\n"
                       "extern \"C\" __global__ void k(attnc::FwdParams p) {\n"
                       "  if (threadIdx.x == 0) *p.lse = p.scale;\n"
                       "}\n";

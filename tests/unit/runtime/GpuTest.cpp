@@ -3,7 +3,7 @@
 #include "attnc/Kernel.h"
 #include "attnc/KernelCache.h"
 
-#include "attnc/params.cuh"
+#include "attn/Kernel/Params.h"
 
 #include "TestUtil.h"
 
@@ -41,7 +41,7 @@ protected:
 
 // o[i] = scale * i + q[i] for i < seqQ; uses dynamic shared memory as a
 // staging buffer so large-smem launches are exercised too.
-const char *kKernel = R"(#include "attnc/params.cuh"
+const char *kKernel = R"(#include "attn/Kernel/Params.h"
 extern "C" __global__ void affine(attnc::FwdParams p) {
   extern __shared__ float stage[];
   int i = blockIdx.x * blockDim.x + threadIdx.x;

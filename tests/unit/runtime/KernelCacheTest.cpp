@@ -17,7 +17,7 @@ using namespace attnc;
 
 namespace {
 
-const char *kKernel = "#include \"attnc/params.cuh\"\n"
+const char *kKernel = "#include \"attn/Kernel/Params.h\"\n"
                       "extern \"C\" __global__ void k(attnc::FwdParams p) {\n"
                       "  if (threadIdx.x == 0) *p.lse = p.scale;\n"
                       "}\n";

@@ -12,7 +12,7 @@ using namespace attnc;
 
 namespace {
 
-const char *kParamsKernel = R"(#include "attnc/params.cuh"
+const char *kParamsKernel = R"(#include "attn/Kernel/Params.h"
 extern "C" __global__ void scale_o(attnc::FwdParams p) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < p.seqQ)
@@ -40,11 +40,15 @@ TEST(Nvrtc, EmbeddedHeadersMatchTheSourceTree) {
   auto headers = embeddedHeaders();
   bool sawParams = false;
   for (const EmbeddedHeader &h : headers) {
-    std::string onDisk =
-        test::readFile(std::string(ATTNC_TEST_DEVICE_DIR) + "/" + h.name);
+    // Device templates under codegen/device, the kernel contract under
+    // dialects/include.
+    std::string name = h.name;
+    std::string root = name.rfind("attn/", 0) == 0 ? ATTNC_TEST_CONTRACT_DIR
+                                                   : ATTNC_TEST_DEVICE_DIR;
+    std::string onDisk = test::readFile(root + "/" + name);
     EXPECT_EQ(std::string(h.contents, h.size), onDisk) << h.name;
     EXPECT_EQ(std::strlen(h.contents), h.size) << h.name;
-    sawParams |= std::string(h.name) == "attnc/params.cuh";
+    sawParams |= std::string(h.name) == "attn/Kernel/Params.h";
   }
   EXPECT_TRUE(sawParams);
   EXPECT_EQ(embeddedHeadersDigest().size(), 64u);
@@ -142,7 +146,7 @@ TEST(Nvrtc, CompileErrorHasOptionsLogAndNumberedSource) {
   NvrtcOptions opts;
   opts.programName = "broken.cu";
   auto out =
-      compileCuda("#include \"attnc/params.cuh\"\n"
+      compileCuda("#include \"attn/Kernel/Params.h\"\n"
                   "extern \"C\" __global__ void k(attnc::FwdParams p) {\n"
                   "  int x = p.nonexistentField;\n"
                   "}\n",
@@ -156,7 +160,7 @@ TEST(Nvrtc, CompileErrorHasOptionsLogAndNumberedSource) {
       << m;
   EXPECT_NE(m.find("log:\nbroken.cu(3)"), std::string::npos) << m;
   EXPECT_NE(m.find("nonexistentField"), std::string::npos) << m;
-  EXPECT_NE(m.find("source:\n    1 | #include \"attnc/params.cuh\""),
+  EXPECT_NE(m.find("source:\n    1 | #include \"attn/Kernel/Params.h\""),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("    3 |   int x = p.nonexistentField;"), std::string::npos)

@@ -34,6 +34,7 @@ struct KernelInfo {
   std::string specName;   // the attention block's name in the DSL
   std::string kernelName; // the extern "C" symbol
   std::string target;     // e.g. sm_90a
+  std::string family;     // the kernel family, e.g. fwd.mma_sync
   ElementType element = ElementType::bf16;
   int headDim = 0, headDimV = 0;
   // Tiles (Br x Bc), warps per block, K/V pipeline depth, shared memory.
@@ -48,6 +49,7 @@ struct KernelInfo {
   int64_t sparseBlockQ = 0, sparseBlockK = 0;
   bool scoreMod = false, maskFn = false;
   double dropout = 0.0; // needs seed and offset when > 0
+  /// The masks the K/V loop skips blocks by ("causal|sparse", or "none").
   std::string blockSkip = "none";
   /// The spec's shapes of Q, K and V: [batch, heads, seq, dim], -1 where
   /// the spec names a symbol (any size at run time).

@@ -13,9 +13,6 @@
 
 namespace attnc::dsl {
 
-/// Head dimensions the kernels support.
-inline constexpr int64_t kSupportedHeadDims[] = {32, 64, 96, 128, 192, 256};
-
 /// Analyzes every block of `module`. Returns true when no error was found;
 /// blocks without errors have `analyzed` set.
 bool analyzeModule(ModuleAST &module, DiagnosticEngine &diags);

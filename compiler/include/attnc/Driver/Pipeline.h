@@ -5,8 +5,9 @@
 //   readSourceFile   FILE.attn -> text (size-limited, read once)
 //   parseAttnSource  text -> checked AST (dsl::ModuleAST)      --emit=ast
 //   lowerToAttnIR    AST -> verified unfused attn IR            --emit=mlir
-//   runPipeline      attn IR -> fused / tiled / cuda / ptx / cubin
-//                    (the pass pipeline and code generation plug in here)
+//   runCompile       the `attnc compile` command: these stages, then the
+//                    driver (Driver.h) for fused / tiled / cuda, and the
+//                    kernel cache (NVRTC) for ptx / cubin
 //
 // Every error is printed as `file:line:col: error: message` with the source
 // line and a caret, to the stream the caller passes.
@@ -16,6 +17,7 @@
 #define ATTNC_DRIVER_PIPELINE_H
 
 #include "attnc/DSL/AST.h"
+#include "attnc/Options.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -37,26 +39,22 @@ enum class EmitKind { AST, MLIR, Fused, Tiled, CUDA, PTX, CUBIN };
 std::optional<EmitKind> parseEmitKind(llvm::StringRef name);
 llvm::StringRef toString(EmitKind kind);
 
-/// GPU targets `--target` accepts.
-bool isKnownTarget(llvm::StringRef target);
 /// "sm_80, sm_86, ..." for error messages and --help.
 std::string knownTargetsList();
 
-struct CompileOptions {
+/// The `attnc compile` command: what to read, what to write, and the one
+/// compile options struct every tool and the API share.
+struct CompileCommand {
   std::string inputPath;
   std::string outputPath = "-";
   EmitKind emit = EmitKind::MLIR;
-  std::string target = "sm_80";
-  std::string kernel; ///< only this attention block, when not empty
   bool report = false;
   /// Print `loc(...)` of every op (the DSL line:col) with --emit=mlir.
   bool printLocations = false;
-  /// Tile choices (0: the SRAM model chooses) and the budget.
-  int64_t sramBudgetBytes = 0;
-  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   /// Sizes the --report's IO model uses where the spec has symbols:
   /// batch, query heads, key/value heads, query length, key length.
   int64_t reportShape[5] = {1, 16, 16, 4096, 4096};
+  CompileOptions options;
 };
 
 /// The DSL position (line, col, byte offset into `source`) of an MLIR
@@ -90,19 +88,8 @@ compileSourceToAttnIR(mlir::MLIRContext &context, llvm::StringRef source,
                       llvm::StringRef filename, llvm::raw_ostream &errs,
                       llvm::StringRef kernel = "");
 
-/// Runs the passes that take unfused attn IR to `options.emit` (fused,
-/// tiled) and code generation (cuda, ptx, cubin), writing the result to
-/// `out`. `filename` and `source` are the DSL text, for diagnostics in DSL
-/// form (see Backend.h). For now only `mlir` is handled; the other kinds
-/// print "error: --emit=X is not built yet".
-mlir::LogicalResult runPipeline(mlir::ModuleOp module,
-                                const CompileOptions &options,
-                                llvm::StringRef filename,
-                                llvm::StringRef source, llvm::raw_ostream &out,
-                                llvm::raw_ostream &errs);
-
 /// The whole `attnc compile` command; returns the process exit code.
-int runCompile(const CompileOptions &options, llvm::raw_ostream &errs);
+int runCompile(const CompileCommand &command, llvm::raw_ostream &errs);
 
 /// One line per spec summarizing its chain (`--report`).
 void printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os);

@@ -42,13 +42,16 @@ def Attn_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
 }
 def Attn_MaskKindAttr : EnumAttr<Attn_Dialect, Attn_MaskKind, "mask_kind">;
 
-def Attn_BlockSkip : I32EnumAttr<"BlockSkip", "how the K/V loop skips fully masked blocks", [
-    I32EnumAttrCase<"none", 0>,
-    I32EnumAttrCase<"causal", 1>,
-    I32EnumAttrCase<"window", 2>,
-    I32EnumAttrCase<"sparse", 3>]> {
+def Attn_BlockSkip : I32BitEnumAttr<"BlockSkip",
+    "which masks the K/V loop uses to skip blocks that are fully masked", [
+    I32BitEnumAttrCaseNone<"none">,
+    I32BitEnumAttrCaseBit<"causal", 0>,
+    I32BitEnumAttrCaseBit<"window", 1>,
+    I32BitEnumAttrCaseBit<"lengths", 2>,
+    I32BitEnumAttrCaseBit<"sparse", 3>]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
+  let separator = "|";
 }
 
 def Attn_BlockSkipAttr : EnumAttr<Attn_Dialect, Attn_BlockSkip, "block_skip">;
@@ -59,8 +62,11 @@ def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
     `block_m` query rows (Br) and `block_n` key rows (Bc) per tile, the number
     of warps of a thread block and the depth of the K/V copy pipeline.
     `smem_bytes` is the shared memory the SRAM model says the tiles need.
+    `family` names the kernel family the tiles were chosen for (its tile
+    space, formulas and device template; attn/Model/KernelFamily.h).
   }];
-  let parameters = (ins "int64_t":$block_m, "int64_t":$block_n,
+  let parameters = (ins StringRefParameter<"kernel family">:$family,
+                        "int64_t":$block_m, "int64_t":$block_n,
                         "int64_t":$warps, "int64_t":$stages,
                         "int64_t":$smem_bytes);
   let assemblyFormat = "`<` struct(params) `>`";

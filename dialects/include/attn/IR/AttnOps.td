@@ -254,7 +254,7 @@ def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure],
 
     ```mlir
     %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125
-        tiling #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 49152>
+        tiling #attn.tiling<family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 2, smem_bytes = 49152>
         skip causal : ...
     ```
   }];

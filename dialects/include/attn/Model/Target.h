@@ -97,6 +97,11 @@ std::string unknownTargetMessage(llvm::StringRef name);
 
 /// The target of that name, or std::nullopt.
 std::optional<TargetInfo> lookupTarget(llvm::StringRef name);
+/// The architecture `arch` with the figures of `part`, or std::nullopt.
+std::optional<TargetInfo> lookupTarget(llvm::StringRef arch,
+                                       llvm::StringRef part);
+/// "unknown part 'X' for sm_90a; known: ...".
+std::string unknownPartMessage(llvm::StringRef arch, llvm::StringRef part);
 
 /// A target described by the live driver. Known figures of the same compute
 /// capability (peaks, bandwidth, L2) are the starting point, scaled by the SM

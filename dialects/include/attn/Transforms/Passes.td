@@ -54,7 +54,7 @@ def AttnTileAttentionPass : Pass<"attn-tile-attention"> {
 
     ```mlir
     %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125
-        tiling #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2,
+        tiling #attn.tiling<family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 2,
                             smem_bytes = 49152> skip causal : ...
     ```
 
@@ -63,7 +63,10 @@ def AttnTileAttentionPass : Pass<"attn-tile-attention"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"sm_90a\"",
-           "GPU target whose SRAM and register budget to tile for">,
+           "GPU architecture whose SRAM and register budget to tile for">,
+    Option<"part", "part", "std::string", /*default=*/"\"\"",
+           "GPU part whose figures to use (\"H200\", ...; empty = the "
+           "architecture's default part)">,
     Option<"sramBudgetBytes", "sram-budget-bytes", "int64_t", /*default=*/"0",
            "Shared memory budget per thread block in bytes (0 = from target)">,
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",

@@ -10,6 +10,7 @@
 #include "attn/IR/AttnOps.h"
 #include "attn/Model/SramModel.h"
 #include "attn/Model/Target.h"
+#include "attn/Model/TileRequest.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <string>
@@ -24,11 +25,11 @@ FailureOr<FusedAttentionOp> fuseAttentionChain(RewriterBase &rewriter,
                                                MatmulOp pv,
                                                std::string &whyNot);
 
-/// Explicit tile choices; 0 means "let the SRAM model choose".
+/// What the tile chooser works against: the target (arch + part figures)
+/// and the user's explicit choices.
 struct TileOptions {
-  std::string target = "sm_90a";
-  int64_t sramBudgetBytes = 0;
-  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  model::TargetInfo target;
+  model::TileRequest tiles;
 };
 
 /// Chooses tiles for `op` against the target's SRAM budget (or takes the
@@ -37,6 +38,10 @@ struct TileOptions {
 FailureOr<TiledAttentionOp> tileAttention(RewriterBase &rewriter,
                                           FusedAttentionOp op,
                                           const TileOptions &options);
+
+/// The tile pass with a full target description (the driver's, which may
+/// come from the live device) instead of the string options.
+std::unique_ptr<Pass> createTileAttentionPass(const TileOptions &options);
 
 /// The kernel shape (head dims, element size) of an attention op.
 model::KernelShape kernelShapeOf(Type elementType, int64_t headDim,

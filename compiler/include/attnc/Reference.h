@@ -16,12 +16,9 @@
 //   O       = P V
 // A row with every key masked has O = 0 and LSE = -inf (never NaN).
 //
-// Dropout bits: Philox4x32-10, the mapping of codegen/device/attnc/philox.cuh
-// (repeated here so this header stands alone; the GPU test checks that both
-// produce the same words):
-//   key     = { lo32(seed), hi32(seed) ^ hi32(offset) }
-//   counter = { j >> 2, i, (b << 16) | h, lo32(offset) }
-//   keep    = word[j & 3] >= floor(p * 2^32)
+// The masks' meaning (attn/Kernel/Masks.h) and the dropout bits
+// (Philox4x32-10, attn/Kernel/Philox.h) are the kernel contract headers the
+// device code compiles too, so the reference cannot drift from the kernel.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -33,48 +30,11 @@
 #include <limits>
 #include <vector>
 
+#include "attn/Kernel/Masks.h"
+#include "attn/Kernel/Philox.h"
+
 namespace attnc {
 namespace ref {
-
-struct Words {
-  uint32_t w[4];
-};
-
-/// Philox4x32-10 (same words as attnc::philox4x32_10 in philox.cuh).
-inline Words philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
-                           uint32_t k0, uint32_t k1) {
-  for (int round = 0; round < 10; ++round) {
-    uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-    uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
-    uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
-    uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return Words{{c0, c1, c2, c3}};
-}
-
-inline uint32_t dropoutWord(uint64_t seed, uint64_t offset, int b, int h,
-                            int i, int j) {
-  Words w = philox4x32_10((uint32_t)j >> 2, (uint32_t)i,
-                          ((uint32_t)b << 16) | ((uint32_t)h & 0xffffu),
-                          (uint32_t)offset, (uint32_t)seed,
-                          (uint32_t)(seed >> 32) ^ (uint32_t)(offset >> 32));
-  return w.w[j & 3];
-}
-
-inline uint64_t dropoutThreshold(float p) {
-  double t = (double)p * 4294967296.0;
-  if (!(t > 0.0))
-    return 0;
-  if (t >= 4294967296.0)
-    return 4294967296ull;
-  return (uint64_t)t;
-}
 
 /// One forward problem. Tensors are dense, row-major:
 ///   q [batch][headsQ][seqQ][headDim], k [batch][headsKV][seqK][headDim],
@@ -108,18 +68,20 @@ struct FwdProblem {
 
 /// Query i may attend key j (all masks ANDed).
 inline bool allowed(const FwdProblem &pr, int b, int h, int i, int j) {
-  const long long d = (long long)i + pr.seqK - pr.seqQ;
-  if (pr.causal && j > d)
+  masks::Band band;
+  band.causal = pr.causal;
+  band.window = pr.window;
+  band.left = pr.windowLeft;
+  band.right = pr.windowRight;
+  band.diag = (long long)pr.seqK - pr.seqQ;
+  if (!band.allows(i, j))
     return false;
-  if (pr.window && (j < d - pr.windowLeft || j > d + pr.windowRight))
-    return false;
-  if (!pr.kvLengths.empty() && j >= pr.kvLengths[b])
+  if (!pr.kvLengths.empty() && !masks::lengthAllows(j, pr.kvLengths[b]))
     return false;
   if (pr.blockSparse &&
-      pr.blockLayout[(size_t)(h * pr.layoutStrideH +
-                              (long long)(i / pr.sparseBlockQ) *
-                                  pr.layoutStrideQ +
-                              j / pr.sparseBlockK)] == 0)
+      !masks::layoutAllows(pr.blockLayout.data() + h * pr.layoutStrideH,
+                           pr.layoutStrideQ, pr.sparseBlockQ, pr.sparseBlockK,
+                           i, j))
     return false;
   if (pr.maskFn && !pr.maskFn(b, h, i, j))
     return false;
@@ -127,8 +89,8 @@ inline bool allowed(const FwdProblem &pr, int b, int h, int i, int j) {
 }
 
 inline bool dropoutKeep(const FwdProblem &pr, int b, int h, int i, int j) {
-  return (uint64_t)dropoutWord(pr.seed, pr.offset, b, h, i, j) >=
-         dropoutThreshold(pr.dropoutP);
+  return attnc::dropoutKeep(pr.seed, pr.offset,
+                            attnc::dropoutThreshold(pr.dropoutP), b, h, i, j);
 }
 
 /// Computes rows [rowBegin, rowEnd) of the flattened (b, h, i) index space

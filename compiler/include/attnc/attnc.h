@@ -28,6 +28,7 @@
 #define ATTNC_ATTNC_H
 
 #include "attnc/Codegen/KernelInfo.h"
+#include "attnc/Options.h"
 #include "attnc/Status.h"
 
 #include <cstdint>
@@ -36,24 +37,6 @@
 #include <string>
 
 namespace attnc {
-
-struct CompileOptions {
-  /// GPU architecture ("sm_80", "sm_90a", ...). Empty: the current device's
-  /// (needs a driver); compiling for a named target needs no GPU.
-  std::string target;
-  /// Which `attention` block of the spec; empty: the first one.
-  std::string kernel;
-  /// Explicit tiles (0 = chosen by the SRAM model).
-  int blockM = 0, blockN = 0, warps = 0, stages = 0;
-  /// Shared-memory budget per block (0 = the target's opt-in maximum).
-  int64_t sramBudgetBytes = 0;
-  /// Skip the disk cache (the in-memory cache is always used).
-  bool noDiskCache = false;
-  /// Treat NVRTC warnings as errors.
-  bool warningsAsErrors = false;
-  /// Progress and timing messages ("-v"): cache hits, compile times.
-  std::function<void(const std::string &)> log;
-};
 
 /// A rank-4 tensor on the device: [batch, heads, seq, dim] in elements; the
 /// last stride must be 1. Strides let callers pass [b, s, h, d] memory.
@@ -90,6 +73,13 @@ public:
   virtual std::string provenance() const = 0;
   /// Checks `args` against the spec and launches asynchronously.
   virtual Status run(const RunArgs &args) const = 0;
+  /// The target the kernel was compiled and modelled for, e.g.
+  /// "sm_90a (H200 SXM 141GB, 132 SMs)".
+  virtual std::string targetDescription() const = 0;
+  /// The IO cost model's lower bound on the kernel's time, in seconds.
+  virtual double timeLowerBound(int64_t batch, int64_t headsQ,
+                                int64_t headsKV, int64_t seqQ,
+                                int64_t seqK) const = 0;
   /// The IO cost model's table for these sizes (bytes, FLOPs, bound).
   virtual std::string ioReport(int64_t batch, int64_t headsQ,
                                int64_t headsKV, int64_t seqQ,
@@ -101,7 +91,8 @@ public:
 };
 
 /// Compiles the spec text (front end, passes, codegen, NVRTC, cache) and
-/// loads the kernel on the current device.
+/// loads the kernel on the current device. A spec with several attention
+/// blocks needs options.kernel to name one.
 Expected<std::shared_ptr<Attention>> compile(const std::string &specText,
                                              const CompileOptions &options,
                                              const std::string &filename =

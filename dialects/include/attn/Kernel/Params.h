@@ -1,4 +1,4 @@
-// attnc/params.cuh - the argument block of every attnc forward kernel.
+// attn/Kernel/Params.h - the argument block of every attnc forward kernel.
 //
 // Shared, byte for byte, by the host runtime (plain C++) and the generated
 // CUDA (NVRTC): only fixed-width scalar types, no includes.

@@ -1,11 +1,12 @@
-// attnc/philox.cuh - counter-based random bits for attention dropout.
+// attn/Kernel/Philox.h - counter-based random bits for attention dropout.
 //
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2,
 // 3", SC'11): a 128-bit counter and a 64-bit key give four 32-bit words.
 // Compiles as CUDA (NVRTC or nvcc) and as plain C++ (g++), so the CPU
 // reference and a backward pass can reproduce every dropout decision.
 //
-// The dropout mapping (the contract; keep Reference.h in step):
+// The dropout mapping (the contract; the float64 reference, the device
+// kernels and a backward pass all call the functions below):
 //   element (b, h, i, j)  - batch b, query head h, query row i, key column j
 //   key     = { lo32(seed),  hi32(seed) ^ hi32(offset) }
 //   counter = { j >> 2,  i,  (b << 16) | h,  lo32(offset) }
@@ -16,11 +17,7 @@
 // b < 2^16 and h < 2^16 (the mapping is injective under that bound).
 #pragma once
 
-#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
-#define ATTNC_HOST_DEVICE __host__ __device__
-#else
-#define ATTNC_HOST_DEVICE
-#endif
+#include "attn/Kernel/Defs.h"
 
 namespace attnc {
 
@@ -28,7 +25,7 @@ struct PhiloxWords {
   unsigned x, y, z, w;
 };
 
-ATTNC_HOST_DEVICE inline void philoxMulHiLo(unsigned a, unsigned b,
+ATTN_HD void philoxMulHiLo(unsigned a, unsigned b,
                                             unsigned &hi, unsigned &lo) {
 #if defined(__CUDA_ARCH__)
   lo = a * b;
@@ -41,7 +38,7 @@ ATTNC_HOST_DEVICE inline void philoxMulHiLo(unsigned a, unsigned b,
 }
 
 /// Philox4x32 with 10 rounds. counter = (c0, c1, c2, c3), key = (k0, k1).
-ATTNC_HOST_DEVICE inline PhiloxWords philox4x32_10(unsigned c0, unsigned c1,
+ATTN_HD PhiloxWords philox4x32_10(unsigned c0, unsigned c1,
                                                    unsigned c2, unsigned c3,
                                                    unsigned k0, unsigned k1) {
   const unsigned kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
@@ -70,7 +67,7 @@ ATTNC_HOST_DEVICE inline PhiloxWords philox4x32_10(unsigned c0, unsigned c1,
 }
 
 /// The four words for keys j0 .. j0+3 (j0 = j & ~3) of row (b, h, i).
-ATTNC_HOST_DEVICE inline PhiloxWords dropoutWords(unsigned long long seed,
+ATTN_HD PhiloxWords dropoutWords(unsigned long long seed,
                                                   unsigned long long offset,
                                                   int b, int h, int i, int j) {
   return philox4x32_10((unsigned)j >> 2, (unsigned)i,
@@ -79,7 +76,7 @@ ATTNC_HOST_DEVICE inline PhiloxWords dropoutWords(unsigned long long seed,
                        (unsigned)(seed >> 32) ^ (unsigned)(offset >> 32));
 }
 
-ATTNC_HOST_DEVICE inline unsigned pickWord(const PhiloxWords &w, int j) {
+ATTN_HD unsigned pickWord(const PhiloxWords &w, int j) {
   switch (j & 3) {
   case 0:
     return w.x;
@@ -93,7 +90,7 @@ ATTNC_HOST_DEVICE inline unsigned pickWord(const PhiloxWords &w, int j) {
 }
 
 /// floor(p * 2^32): a word is kept when word >= threshold.
-ATTNC_HOST_DEVICE inline unsigned long long dropoutThreshold(float p) {
+ATTN_HD unsigned long long dropoutThreshold(float p) {
   double t = (double)p * 4294967296.0;
   if (!(t > 0.0))
     return 0ull;
@@ -102,13 +99,13 @@ ATTNC_HOST_DEVICE inline unsigned long long dropoutThreshold(float p) {
   return (unsigned long long)t;
 }
 
-ATTNC_HOST_DEVICE inline bool dropoutKeepWord(unsigned word,
+ATTN_HD bool dropoutKeepWord(unsigned word,
                                               unsigned long long threshold) {
   return (unsigned long long)word >= threshold;
 }
 
 /// The whole mapping for one element (slow path: one Philox call).
-ATTNC_HOST_DEVICE inline bool dropoutKeep(unsigned long long seed,
+ATTN_HD bool dropoutKeep(unsigned long long seed,
                                           unsigned long long offset,
                                           unsigned long long threshold, int b,
                                           int h, int i, int j) {

@@ -11,11 +11,12 @@
 #include "attn/Model/Target.h"
 #include "attnc/CudaDriver.h"
 #include "attnc/DSL/Interpreter.h"
-#include "attnc/Driver/Backend.h"
+#include "attnc/Driver/Driver.h"
 #include "attnc/KernelCache.h"
+#include "attnc/Launch.h"
 #include "attnc/Version.h"
 
-#include "attnc/params.cuh"
+#include "attn/Kernel/Params.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -121,8 +122,32 @@ public:
     return dsl::evalWhere(*spec_, b, h, i, j);
   }
 
+  std::string targetDescription() const override {
+    return target_.name + " (" + target_.part + ", " +
+           std::to_string(target_.smCount) + " SMs)";
+  }
+
+  double timeLowerBound(int64_t batch, int64_t headsQ, int64_t headsKV,
+                        int64_t seqQ, int64_t seqK) const override {
+    const KernelInfo &k = kernel_.info;
+    return mlir::attn::model::estimateTiled(
+               target_, problem(batch, headsQ, headsKV, seqQ, seqK),
+               mlir::attn::model::TileConfig{k.blockM, k.blockN, k.warps,
+                                             k.stages})
+        .timeLowerBound;
+  }
+
   std::string ioReport(int64_t batch, int64_t headsQ, int64_t headsKV,
                        int64_t seqQ, int64_t seqK) const override {
+    const KernelInfo &k = kernel_.info;
+    return mlir::attn::model::formatReport(
+        k.specName, target_, problem(batch, headsQ, headsKV, seqQ, seqK),
+        mlir::attn::model::TileConfig{k.blockM, k.blockN, k.warps, k.stages});
+  }
+
+  mlir::attn::model::AttentionProblem problem(int64_t batch, int64_t headsQ,
+                                              int64_t headsKV, int64_t seqQ,
+                                              int64_t seqK) const {
     const KernelInfo &k = kernel_.info;
     mlir::attn::model::AttentionProblem p;
     p.batch = batch;
@@ -137,9 +162,7 @@ public:
     if (k.window)
       p.window = mlir::attn::model::Window{k.windowLeft, k.windowRight};
     p.dropout = k.dropout;
-    return mlir::attn::model::formatReport(
-        k.specName, target_, p,
-        mlir::attn::model::TileConfig{k.blockM, k.blockN, k.warps, k.stages});
+    return p;
   }
 
   Status run(const RunArgs &a) const override {
@@ -237,11 +260,7 @@ public:
     p.seed = a.seed;
     p.offset = a.offset;
 
-    Dim3 grid(unsigned((n + k.blockM - 1) / k.blockM), unsigned(hq),
-              unsigned(b));
-    Dim3 block(unsigned(k.warps * 32));
-    return loaded_->launch(p, grid, block, size_t(k.smemBytes),
-                           static_cast<CUstream>(a.stream));
+    return launchForward(*loaded_, k, p, static_cast<CUstream>(a.stream));
   }
 
 private:
@@ -258,47 +277,40 @@ private:
 Expected<std::shared_ptr<Attention>>
 attnc::compile(const std::string &specText, const CompileOptions &options,
                const std::string &filename) {
-  std::string target = options.target;
-  mlir::attn::model::TargetInfo targetInfo;
-  if (target.empty()) {
-    Expected<DeviceInfo> dev = currentDevice();
-    if (!dev)
-      return dev.takeError().addContext(
-          "no target given and no GPU to take it from");
-    target = dev->arch;
-    targetInfo = mlir::attn::model::fromDevice(
-        dev->ccMajor, dev->ccMinor, dev->smCount,
-        int(dev->maxSmemPerBlockOptin), int(dev->maxSmemPerSm));
-  }
-  if (std::optional<mlir::attn::model::TargetInfo> t =
-          mlir::attn::model::lookupTarget(target))
-    targetInfo = *t;
-  else
-    return makeError(ErrorCode::Unsupported,
-                     mlir::attn::model::unknownTargetMessage(target));
+  std::string remark;
+  Expected<mlir::attn::model::TargetInfo> target =
+      resolveTarget(options, &remark);
+  if (!target)
+    return target.takeError();
+  if (options.log)
+    options.log("target " + target->name + " (" + target->part + "): " +
+                remark);
 
-  BackendOptions backend;
-  backend.target = target;
-  backend.sramBudgetBytes = options.sramBudgetBytes;
-  backend.blockM = options.blockM;
-  backend.blockN = options.blockN;
-  backend.warps = options.warps;
-  backend.stages = options.stages;
   SpecCompilation compiled;
   std::string diag;
   llvm::raw_string_ostream errs(diag);
-  if (!compileSpecToCuda(specText, filename, options.kernel, backend, compiled,
-                         errs))
+  if (!compileSpec(specText, filename, options, *target, compiled, errs))
     return makeError(ErrorCode::InvalidArgument, diag);
+  if (compiled.kernels.size() != 1) {
+    std::string names;
+    for (const KernelSource &k : compiled.kernels)
+      names += (names.empty() ? "'" : ", '") + k.info.specName + "'";
+    return makeError(ErrorCode::InvalidArgument,
+                     filename + ": the spec has " +
+                         std::to_string(compiled.kernels.size()) +
+                         " attention blocks (" + names +
+                         "); name one with CompileOptions::kernel");
+  }
   KernelSource &kernel = compiled.kernels.front();
   const dsl::AttentionSpecAST *spec =
       compiled.ast->lookup(kernel.info.specName);
   if (!spec)
     return makeError(ErrorCode::Unknown,
                      "internal: no AST for " + kernel.info.specName);
+  const std::string &arch = target->name;
 
   NvrtcOptions nvrtc;
-  nvrtc.arch = target;
+  nvrtc.arch = arch;
   nvrtc.warningsAsErrors = options.warningsAsErrors;
   nvrtc.programName = kernel.info.specName + ".cu";
   KernelCache *cache = &KernelCache::global();
@@ -319,11 +331,11 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
   std::ostringstream prov;
   prov << cacheOriginName(lookup.origin) << " in " << lookup.ms << " ms";
   if (options.log)
-    options.log("kernel " + kernel.info.kernelName + " for " + target + ": " +
+    options.log("kernel " + kernel.info.kernelName + " for " + arch + ": " +
                 prov.str());
   return std::shared_ptr<Attention>(std::make_shared<AttentionImpl>(
       std::move(kernel), compiled.ast, spec, std::move(*loaded), prov.str(),
-      targetInfo));
+      *target));
 }
 
 Expected<std::shared_ptr<Attention>>

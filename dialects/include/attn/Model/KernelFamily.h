@@ -1,0 +1,210 @@
+//===- KernelFamily.h - the kernels the compiler can generate ---*- C++ -*-===//
+//
+// A kernel family is one kind of kernel (today `fwd.mma_sync`, the
+// FlashAttention-2 style forward kernel), described once: the archs and
+// element types it runs on, its head dims and tile space, its shared-memory
+// and register formulas, the features it supports, its parameter block,
+// launch grid and device header. Sema's limits, the SRAM model, the tile
+// pass, the CUDA emitter, the runtime's launch and the error messages all
+// read it. The tiled op records the family it was tiled for.
+//
+// Plain C++ (the DSL front end, which links no LLVM, reads the limits).
+// Adding a family: a record here + its formulas in KernelFamily.cpp + its
+// device header + tests (docs/architecture.md has the recipe).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_MODEL_KERNELFAMILY_H
+#define ATTN_MODEL_KERNELFAMILY_H
+
+#include "attn/Kernel/FwdMmaSync.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::attn::model {
+
+/// A constant list of ints (the tile space, head dims).
+struct IntList {
+  const int *data = nullptr;
+  int size = 0;
+  template <int N>
+  constexpr IntList(const int (&a)[N]) : data(a), size(N) {}
+  constexpr const int *begin() const { return data; }
+  constexpr const int *end() const { return data + size; }
+  constexpr bool contains(int x) const {
+    for (int i = 0; i < size; ++i)
+      if (data[i] == x)
+        return true;
+    return false;
+  }
+  /// "32, 64, 96" (for messages).
+  std::string str() const {
+    std::string s;
+    for (int i = 0; i < size; ++i)
+      s += (i ? ", " : "") + std::to_string(data[i]);
+    return s;
+  }
+};
+
+/// One tile configuration: blockM query rows (Br) per thread block, blockN
+/// key rows (Bc) per K/V block, warps per block, and the number of K/V
+/// buffers in the copy pipeline.
+struct TileConfig {
+  int blockM = 128, blockN = 64, warps = 4, stages = 1;
+
+  int threads(int warpSize = 32) const { return warps * warpSize; }
+  /// Query rows each warp owns.
+  int rowsPerWarp() const { return blockM / warps; }
+  bool operator==(const TileConfig &o) const {
+    return blockM == o.blockM && blockN == o.blockN && warps == o.warps &&
+           stages == o.stages;
+  }
+  bool operator!=(const TileConfig &o) const { return !(*this == o); }
+  /// "128x64 w4 s2".
+  std::string str() const {
+    return std::to_string(blockM) + "x" + std::to_string(blockN) + " w" +
+           std::to_string(warps) + " s" + std::to_string(stages);
+  }
+};
+
+/// What a kernel computes, as far as its resources depend on it.
+struct KernelShape {
+  int headDim = 128;    // d: Q and K
+  int headDimV = 128;   // dv: V and O
+  int elementBytes = 2; // 2: f16/bf16 (tensor cores), 4: f32 (SIMT)
+  bool forward = true;
+
+  static KernelShape of(int headDim, int elementBytes = 2) {
+    return KernelShape{headDim, headDim, elementBytes, true};
+  }
+};
+
+enum class Direction { Forward, Backward };
+
+/// Element types, as bits.
+enum ElementBits : unsigned { kF16 = 1, kBF16 = 2, kF32 = 4 };
+
+/// What a family's kernels can do (the tile pass refuses a spec that needs
+/// more).
+struct FeatureSet {
+  bool causal = false, window = false, keyLengths = false,
+       blockSparse = false, where = false;
+  bool scoreMod = false, dropout = false;
+  bool gqa = false;     // fewer K/V heads than query heads
+  bool strides = false; // any 16-byte aligned strides (bshd, padding)
+};
+
+struct KernelFamily {
+  /// "fwd.mma_sync": direction, then the instruction family.
+  const char *name;
+  Direction direction;
+  /// Lowest compute capability (major * 10 + minor) the kernels run on.
+  int minComputeCapability;
+  unsigned elements; // ElementBits
+  IntList headDims;
+  bool headDimVEqualsHeadDim;
+  /// The tile space (every combination that supportsTile() accepts).
+  IntList blockM, blockN, warps, stages;
+  FeatureSet features;
+  /// The parameter block (attn/Kernel/Params.h), the device header and the
+  /// entry point the generated kernel calls, and the traits template whose
+  /// kSmemBytes the generated kernel static_asserts against the model.
+  const char *paramsType;
+  const char *deviceHeader;
+  const char *entryFunction;
+  const char *traitsTemplate;
+};
+
+// ---- The families ----------------------------------------------------------
+
+inline constexpr KernelFamily kFwdMmaSync = {
+    "fwd.mma_sync",
+    Direction::Forward,
+    80,
+    kF16 | kBF16 | kF32,
+    attnc::fwd_mma_sync::kHeadDims,
+    /*headDimVEqualsHeadDim=*/true,
+    attnc::fwd_mma_sync::kBlockM,
+    attnc::fwd_mma_sync::kBlockN,
+    attnc::fwd_mma_sync::kWarps,
+    attnc::fwd_mma_sync::kStages,
+    FeatureSet{true, true, true, true, true, true, true, true, true},
+    "attnc::FwdParams",
+    "attnc/flash_fwd.cuh",
+    "attnc::flashFwd",
+    "attnc::FwdTraits",
+};
+
+/// Every family, in the order the tile pass tries them.
+inline constexpr const KernelFamily *kKernelFamilies[] = {&kFwdMmaSync};
+
+/// The family of that name, or null.
+const KernelFamily *lookupFamily(const std::string &name);
+
+/// "fwd.mma_sync".
+std::string knownFamilyList();
+
+/// Head dims any forward family supports, ascending (inline: the DSL front
+/// end reads it without linking the model).
+inline std::vector<int> forwardHeadDims() {
+  std::vector<int> dims;
+  for (const KernelFamily *f : kKernelFamilies)
+    if (f->direction == Direction::Forward)
+      for (int d : f->headDims) {
+        auto at = dims.begin();
+        while (at != dims.end() && *at < d)
+          ++at;
+        if (at == dims.end() || *at != d)
+          dims.insert(at, d);
+      }
+  return dims;
+}
+/// "32, 64, 96, 128, 192, 256", or with `lastSeparator` " or " before the
+/// last one.
+inline std::string forwardHeadDimsText(const char *lastSeparator = ", ") {
+  std::vector<int> dims = forwardHeadDims();
+  std::string s;
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i == 0 ? "" : i + 1 == dims.size() ? lastSeparator : ", ") +
+         std::to_string(dims[i]);
+  return s;
+}
+
+// ---- Formulas (KernelFamily.cpp; one case per family) ----------------------
+
+/// Whether the family supports the element size and head dims; `why` names
+/// what it does not.
+bool supportsShape(const KernelFamily &f, const KernelShape &shape,
+                   std::string *why = nullptr);
+/// Whether the family supports the tile configuration (in its tile space and
+/// structurally valid); `why` names what is not.
+bool supportsTile(const KernelFamily &f, const TileConfig &tile,
+                  std::string *why = nullptr);
+/// Every supported configuration for a shape, in a fixed order.
+std::vector<TileConfig> tileSpace(const KernelFamily &f,
+                                  const KernelShape &shape);
+/// Shared memory of one thread block in bytes (the kernel's traits
+/// static_assert the same number from the same attn/Kernel formula).
+int64_t smemBytes(const KernelFamily &f, const KernelShape &shape,
+                  const TileConfig &tile);
+/// Registers per thread (estimate; see the definition for the model).
+int estimateRegisters(const KernelFamily &f, const KernelShape &shape,
+                      const TileConfig &tile);
+
+/// The launch of one kernel: grid, threads per block, dynamic shared memory.
+struct LaunchGeometry {
+  unsigned grid[3] = {1, 1, 1};
+  unsigned threads = 0;
+  int64_t smemBytes = 0;
+};
+/// The sizes the launch depends on.
+struct LaunchShape {
+  int64_t batch = 1, headsQ = 1, headsKV = 1, seqQ = 1, seqK = 1;
+};
+LaunchGeometry launchGeometry(const KernelFamily &f, const KernelShape &shape,
+                              const TileConfig &tile, const LaunchShape &s);
+
+} // namespace mlir::attn::model
+
+#endif // ATTN_MODEL_KERNELFAMILY_H
