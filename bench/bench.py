@@ -97,6 +97,10 @@ def attnc_bench(attnc, d, causal, shapes, iters, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--attnc", default="build/bin/attnc")
+    ap.add_argument("--baseline", default=None,
+                    help="another attnc binary (e.g. the previous commit's) timed in the same run, "
+                         "shape by shape, alternating with --attnc; the table gains its column and the ratio")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
     ap.add_argument("--out", default="bench/results")
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
@@ -126,6 +130,10 @@ def main():
             for causal in (False, True):
                 shapes = [(TOKENS // n, h, n) for n in seqlens]
                 ours = attnc_bench(args.attnc, d, causal, shapes, args.iters, work)
+                base = (attnc_bench(args.baseline, d, causal, shapes, args.iters, work)
+                        if args.baseline else None)
+                if args.baseline:  # again after the baseline: noise shows as a spread
+                    again = attnc_bench(args.attnc, d, causal, shapes, args.iters, work)
                 for (b, h_, n) in shapes:
                     inputs = [tuple(torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
                               for _ in range(2)]
@@ -133,6 +141,9 @@ def main():
                     row = {"d": d, "n": n, "b": b, "h": h, "causal": causal}
                     r = ours[(b, h, n)]
                     row["attnc"] = fl / (r["median_ms"] * 1e-3) / 1e12
+                    if base:
+                        row["baseline"] = fl / (base[(b, h, n)]["median_ms"] * 1e-3) / 1e12
+                        row["attnc_again"] = fl / (again[(b, h, n)]["median_ms"] * 1e-3) / 1e12
                     for name, fn in (("flash", sdpa(SDPBackend.FLASH_ATTENTION)),
                                      ("cudnn", sdpa(SDPBackend.CUDNN_ATTENTION)),
                                      ("naive", naive)):
@@ -156,6 +167,14 @@ def main():
         lines.append(f"| {r['d']} | {r['n']} | {'yes' if r['causal'] else 'no'} | {fmt(r['attnc'])} | {fmt(r['flash'])} | "
                      f"{fmt(r['cudnn'])} | {fmt(r['naive'])} | {ratio(r['attnc'], r['flash'])} | "
                      f"{ratio(r['attnc'], r['cudnn'])} | {ratio(r['attnc'], r['naive'])} |")
+    if args.baseline:
+        lines += ["", f"attnc ({args.attnc}, timed twice) against the baseline ({args.baseline}), same run; "
+                  "new / baseline uses the mean of the two timings of the new binary.", "",
+                  "| D | N | causal | new | new again | baseline | new / baseline |", "|---|---|---|---|---|---|---|"]
+        for r in rows:
+            mean = (r["attnc"] + r["attnc_again"]) / 2
+            lines.append(f"| {r['d']} | {r['n']} | {'yes' if r['causal'] else 'no'} | {r['attnc']:.1f} | "
+                         f"{r['attnc_again']:.1f} | {r['baseline']:.1f} | {mean / r['baseline']:.3f} |")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "forward.md"), "w") as f:
         f.write(table)
@@ -163,7 +182,8 @@ def main():
         json.dump(rows, f, indent=1)
     print(table)
     plot(rows, args.out)
-    memory_sweep(args, work_dir=args.out)
+    if not args.no_memory:
+        memory_sweep(args, work_dir=args.out)
 
 
 def compile_times(args):
