@@ -238,9 +238,12 @@ bool attnc::dsl::evalMask(const AttentionSpecAST &spec, long b, long h, long q,
         return false;
       break;
     case MaskKind::Blocks:
-      if (ctx.layoutAt && step.blockQ > 0 && step.blockK > 0 &&
-          ctx.layoutAt(h, q / step.blockQ, k / step.blockK) == 0)
-        return false;
+      if (ctx.layoutAt && step.blockQ > 0 && step.blockK > 0) {
+        long long qb, kb;
+        attnc::masks::layoutCell(q, k, step.blockQ, step.blockK, qb, kb);
+        if (ctx.layoutAt(h, qb, kb) == 0)
+          return false;
+      }
       break;
     case MaskKind::Where: {
       EvalEnv env;

@@ -32,12 +32,22 @@ ATTN_HD bool windowAllows(long long i, long long j, long long diag,
 
 ATTN_HD bool lengthAllows(long long j, long long length) { return j < length; }
 
+/// The block-sparse layout cell (query block, key block) of element (i, j).
+ATTN_HD void layoutCell(long long i, long long j, long long blockQ,
+                        long long blockK, long long &qBlock,
+                        long long &kBlock) {
+  qBlock = i / blockQ;
+  kBlock = j / blockK;
+}
+
 /// The block-sparse layout entry of (i, j); `layout` points at head h's
 /// [qBlocks][strideQ] table.
 ATTN_HD bool layoutAllows(const unsigned char *layout, long long strideQ,
                           long long blockQ, long long blockK, long long i,
                           long long j) {
-  return layout[(i / blockQ) * strideQ + j / blockK] != 0;
+  long long qb, kb;
+  layoutCell(i, j, blockQ, blockK, qb, kb);
+  return layout[qb * strideQ + kb] != 0;
 }
 
 /// The causal/window part of a mask, which bounds the keys of a row range.
