@@ -127,6 +127,39 @@ TEST_F(Masks, BlockSparse) {
                                             3, 1000, 300, 3, 0, 0, -1)));
 }
 
+// Several masks in one mask(...): the tiled op's block_skip lists each of
+// them, the kernel skips by each (Spec::kSkip*), and the result is still the
+// conjunction, element by element.
+TEST_F(Masks, CombinedMasksSkipByEach) {
+  auto attns = compileSpecs(
+      {spec("causal_blocks_lengths", "f16", 64,
+            {"layout: i8[h, qb, kb]", "kv_len: i32[b]"},
+            {"s = mask(s, causal, blocks(layout, 128, 64), lengths(kv_len))"})
+           .str(),
+       spec("causal_window", "bf16", 128, {},
+            {"s = mask(s, causal, window(200, 0))"})
+           .str()});
+  ASSERT_TRUE(attns[0] && attns[1]);
+  EXPECT_EQ(attns[0]->info().blockSkip, "causal|lengths|sparse");
+  EXPECT_EQ(attns[1]->info().blockSkip, "causal|window");
+  for (auto [n, m] : {std::pair<int, int>{1000, 1000}, {300, 1000}, {1000, 300}}) {
+    Case c = makeCase("causal+blocks+lengths n=" + std::to_string(n) +
+                          " m=" + std::to_string(m),
+                      3, 4, n, m);
+    const int qb = (n + 127) / 128, kb = (m + 63) / 64;
+    c.layoutShape[0] = 4;
+    c.layoutShape[1] = qb;
+    c.layoutShape[2] = kb;
+    c.blockLayout = randomBlockLayout(4, qb, kb, 0.6, 1, c.inputSeed);
+    c.kvLengths = {m, m / 2 + 3, 0};
+    Outcome out;
+    EXPECT_TRUE(runCase(*attns[0], c, &out));
+    EXPECT_GE(out.maskedRows, 4LL * n); // the batch entry with no key
+  }
+  EXPECT_TRUE(runCase(*attns[1], makeCase("causal+window n=m", 2, 3, 1500, 1500)));
+  EXPECT_TRUE(runCase(*attns[1], makeCase("causal+window n<m", 2, 3, 100, 1500)));
+}
+
 TEST_F(Masks, Where) {
   // Rows with q_idx % 7 == 3 are fully masked; the rest depend on b and h.
   std::shared_ptr<Attention> attn = compileSpec(
