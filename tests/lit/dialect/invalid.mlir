@@ -639,3 +639,23 @@ func.func @tiled_skip_sparse_without_layout(%q: !qkv, %k: !qkv, %v: !qkv) {
   %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip sparse : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
+
+// -----
+
+!qkv = tensor<?x?x?x64xbf16>
+!lse = tensor<?x?x?xf32>
+func.func @tiled_skip_lengths_without_lengths(%q: !qkv, %k: !qkv, %v: !qkv) {
+  // expected-error @+1 {{'attn.tiled_attention' op lengths block skipping needs key lengths}}
+  %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip causal|lengths : !qkv, !qkv, !qkv -> !qkv, !lse
+  return
+}
+
+// -----
+
+!qkv = tensor<?x?x?x64xbf16>
+!lse = tensor<?x?x?xf32>
+func.func @tiled_unknown_family(%q: !qkv, %k: !qkv, %v: !qkv) {
+  // expected-error @+1 {{'attn.tiled_attention' op unknown kernel family 'fwd.wgmma'; known: fwd.mma_sync}}
+  %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.wgmma", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
+  return
+}

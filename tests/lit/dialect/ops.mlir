@@ -387,7 +387,7 @@ func.func @tiled_skip_window(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
 // Sparse skipping with every optional operand and both regions.
 // CHECK-LABEL: func.func @tiled_skip_sparse
 // CHECK-SAME: (%[[Q:[^:]+]]: tensor<?x8x?x128xf16>, %[[K:[^:]+]]: tensor<?x2x?x128xf16>, %[[V:[^:]+]]: tensor<?x2x?x128xf16>, %[[L:[^:]+]]: tensor<?xi32>, %[[LAY:[^:]+]]: tensor<1x?x?xi8>, %[[SEED:[^:]+]]: i64, %[[OFF:[^:]+]]: i64)
-// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %[[Q]], %[[K]], %[[V]] lengths %[[L]] : tensor<?xi32> layout %[[LAY]] : tensor<1x?x?xi8> seed %[[SEED]] offset %[[OFF]] causal scale 0.088387999999999994 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
+// CHECK: %[[O:.+]], %[[LSE:.+]] = attn.tiled_attention %[[Q]], %[[K]], %[[V]] lengths %[[L]] : tensor<?xi32> layout %[[LAY]] : tensor<1x?x?xi8> seed %[[SEED]] offset %[[OFF]] causal scale 0.088387999999999994 tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip causal|lengths|sparse
 // CHECK-SAME: {block_k = 64 : i64, block_q = 128 : i64, dropout = 1.000000e-01 : f64}
 // CHECK-SAME: score_mod {
 // CHECK: attn.yield %{{.+}} : f32
@@ -398,7 +398,7 @@ func.func @tiled_skip_sparse(%q: !q, %k: !kv, %v: !kv, %len: tensor<?xi32>, %lay
                              %seed: i64, %offset: i64) -> (!q, !lse) {
   %o, %lse = attn.tiled_attention %q, %k, %v lengths %len : tensor<?xi32> layout %layout : tensor<1x?x?xi8>
       seed %seed offset %offset causal scale 0.088388
-      tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse
+      tiling <family = "fwd.mma_sync", block_m = 128, block_n = 64, warps = 8, stages = 1, smem_bytes = 65536> skip sparse|causal|lengths
       {block_q = 128 : i64, block_k = 64 : i64, dropout = 0.1 : f64}
       : !q, !kv, !kv -> !q, !lse
       score_mod {
