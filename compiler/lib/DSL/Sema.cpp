@@ -1,6 +1,7 @@
 //===- Sema.cpp - semantic checks of the attention DSL --------------------===//
 #include "attnc/DSL/Sema.h"
 
+#include "attnc/DSL/Builtins.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/DSL/Parser.h"
 
@@ -156,28 +157,6 @@ const char *attnc::dsl::toString(ChainStep::Kind k) {
 //===----------------------------------------------------------------------===//
 // Builtins
 //===----------------------------------------------------------------------===//
-
-namespace {
-struct Builtin {
-  const char *name;
-  unsigned arity;
-};
-} // namespace
-
-static const Builtin kBuiltins[] = {
-    {"exp", 1},   {"exp2", 1},  {"log", 1},         {"log2", 1},
-    {"tanh", 1},  {"sqrt", 1},  {"rsqrt", 1},       {"sigmoid", 1},
-    {"abs", 1},   {"float", 1}, {"min", 2},         {"max", 2},
-    {"pow", 2},   {"div", 2},   {"alibi_slope", 2}, {"select", 3},
-    {"where", 3},
-};
-
-static const Builtin *findBuiltin(const std::string &name) {
-  for (const Builtin &b : kBuiltins)
-    if (name == b.name)
-      return &b;
-  return nullptr;
-}
 
 static bool isChainFunction(const std::string &n) {
   return n == "matmul" || n == "softmax" || n == "mask" || n == "dropout" ||
@@ -587,15 +566,20 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
     error(e.loc, "'" + n + "' is a mask; use it inside mask(s, ...)");
     return ScalarType::Unknown;
   }
-  const Builtin *b = findBuiltin(n);
+  const BuiltinInfo *b = lookupBuiltin(n);
   if (!b) {
-    error(e.loc, "unknown function '" + n + "'");
+    if (const BuiltinInfo *typo = suggestBuiltin(n))
+      error(e.loc,
+            "unknown function '" + n + "'; did you mean '" + typo->name + "'?");
+    else
+      error(e.loc, "unknown function '" + n + "'; the functions are " +
+                       builtinNames());
     return ScalarType::Unknown;
   }
   if (e.args.size() != b->arity) {
     error(e.loc, "'" + n + "' takes " + std::to_string(b->arity) + " argument" +
                      (b->arity == 1 ? "" : "s") + ", got " +
-                     std::to_string(e.args.size()));
+                     std::to_string(e.args.size()) + " (" + b->meaning + ")");
     return ScalarType::Unknown;
   }
   std::vector<ScalarType> t;
@@ -604,7 +588,9 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
   for (ScalarType x : t)
     if (x == ScalarType::Unknown)
       return ScalarType::Unknown;
-  if (n == "select" || n == "where") {
+  ScalarType result = ScalarType::Float;
+  switch (b->typing) {
+  case BuiltinTyping::Choice:
     if (t[0] != ScalarType::Bool) {
       error(e.args[0]->loc, "the first argument of '" + n +
                                 "' must be a condition, got " + toString(t[0]));
@@ -615,28 +601,33 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
                        std::string(toString(t[1])) + " and " + toString(t[2]));
       return ScalarType::Unknown;
     }
-    return e.type = t[1] == t[2] ? t[1] : ScalarType::Float;
-  }
-  for (size_t i = 0; i < t.size(); ++i)
-    if (!isNumeric(t[i])) {
-      error(e.args[i]->loc, "'" + n + "' needs a number, got a condition");
-      return ScalarType::Unknown;
+    result = t[1] == t[2] ? t[1] : ScalarType::Float;
+    break;
+  case BuiltinTyping::Float:
+  case BuiltinTyping::Numeric:
+  case BuiltinTyping::Int:
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (!isNumeric(t[i])) {
+        error(e.args[i]->loc, "'" + n + "' needs a number, got a condition");
+        return ScalarType::Unknown;
+      }
+      if (b->typing == BuiltinTyping::Int && t[i] != ScalarType::Int) {
+        error(e.args[i]->loc, "'" + n + "' needs integers (" + b->meaning +
+                                  "), got " + toString(t[i]) +
+                                  "; use '/' to divide floats");
+        return ScalarType::Unknown;
+      }
     }
-  if (n == "div") {
-    if (t[0] != ScalarType::Int || t[1] != ScalarType::Int) {
-      error(e.loc, "'div' is integer (floor) division and needs two "
-                   "integers; use '/' for floats");
-      return ScalarType::Unknown;
-    }
-    return e.type = ScalarType::Int;
+    bool ints = true;
+    for (ScalarType x : t)
+      ints &= x == ScalarType::Int;
+    result = b->typing == BuiltinTyping::Float ? ScalarType::Float
+             : ints                            ? ScalarType::Int
+                                               : ScalarType::Float;
+    break;
   }
-  if (n == "abs")
-    return e.type = t[0];
-  if (n == "min" || n == "max")
-    return e.type = (t[0] == ScalarType::Int && t[1] == ScalarType::Int)
-                        ? ScalarType::Int
-                        : ScalarType::Float;
-  return e.type = ScalarType::Float;
+  e.builtin = b;
+  return e.type = result;
 }
 
 /// A syntactic check: no scores, indices, inputs or chain calls.
@@ -645,7 +636,7 @@ bool SpecAnalyzer::isConstant(const Expr &e) const {
     return e.name == "inf" || e.name == "pi" || spec.constants.count(e.name);
   if (e.kind == ExprKind::Transpose)
     return false;
-  if (e.kind == ExprKind::Call && !findBuiltin(e.name))
+  if (e.kind == ExprKind::Call && !lookupBuiltin(e.name))
     return false;
   for (const ExprPtr &a : e.args)
     if (!isConstant(*a))
