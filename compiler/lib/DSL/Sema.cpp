@@ -248,6 +248,7 @@ private:
 
   ScalarType resolve(Expr &e, ExprContext &ctx);
   ScalarType resolveCall(Expr &e, ExprContext &ctx);
+  bool checkDivisor(const Expr &d, const std::string &op, const char *meaning);
   bool isConstant(const Expr &e) const;
   bool evalConstant(Expr &e, const char *what, EvalValue &out);
   bool constInt(Expr &e, const char *what, int64_t min, int64_t &out);
@@ -512,6 +513,8 @@ ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
                          " and " + toString(b));
         return ScalarType::Unknown;
       }
+      if (!checkDivisor(*e.args[1], "'%'", nullptr))
+        return ScalarType::Unknown;
       return e.type = ScalarType::Int;
     default:
       if (!isNumeric(a) || !isNumeric(b)) {
@@ -626,8 +629,37 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
                                                : ScalarType::Float;
     break;
   }
+  if (b->divisor >= 0 &&
+      !checkDivisor(*e.args[b->divisor], "'" + n + "'", b->meaning))
+    return ScalarType::Unknown;
   e.builtin = b;
   return e.type = result;
+}
+
+/// Where the text of `e` begins (a binary expression's loc is its operator).
+static SourceLoc startLoc(const Expr &e) {
+  const Expr *x = &e;
+  while ((x->kind == ExprKind::Binary || x->kind == ExprKind::Ternary) &&
+         !x->args.empty())
+    x = x->args[0].get();
+  return x->loc;
+}
+
+/// A divisor that is a constant (after folding) must not be 0: the kernel
+/// would divide by zero where the interpreter defines the result.
+bool SpecAnalyzer::checkDivisor(const Expr &d, const std::string &op,
+                                const char *meaning) {
+  if (!isConstant(d))
+    return true;
+  EvalValue v = evalExpr(d, EvalEnv{});
+  if (v.type == ScalarType::Int ? v.i != 0 : v.asDouble() != 0.0)
+    return true;
+  std::string msg = op + " divides by zero: its divisor " +
+                    (d.kind == ExprKind::Number ? "is 0" : "evaluates to 0");
+  if (meaning)
+    msg += std::string(" (") + meaning + ")";
+  error(startLoc(d), msg);
+  return false;
 }
 
 /// A syntactic check: no scores, indices, inputs or chain calls.
