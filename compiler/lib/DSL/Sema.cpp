@@ -6,6 +6,7 @@
 #include "attnc/DSL/Parser.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -181,6 +182,56 @@ static bool isNumeric(ScalarType t) {
   return t == ScalarType::Int || t == ScalarType::Float;
 }
 
+/// `v` with the fewest digits that read back as `v` (0.99999999, not 1).
+static std::string showDouble(double v) {
+  std::string s;
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    s = os.str();
+    if (std::strtod(s.c_str(), nullptr) == v)
+      break;
+  }
+  return s;
+}
+
+/// `f` with the fewest digits that read back as `f` as a float.
+static std::string showFloat(float f) {
+  std::string s;
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << f;
+    s = os.str();
+    if (std::strtof(s.c_str(), nullptr) == f)
+      break;
+  }
+  return s;
+}
+
+/// The kernels compute scores, the scale and the dropout rate in f32, the
+/// interpreter in double. Why `v` (finite) means something else as an f32,
+/// or "" when it does not: it overflows to inf or a nonzero value becomes 0.
+static std::string f32Problem(double v) {
+  float f = static_cast<float>(v);
+  if (std::isfinite(v) && !std::isfinite(f))
+    return "overflows f32, the kernel's type (the largest f32 is " +
+           showFloat(std::numeric_limits<float>::max()) + ")";
+  if (v != 0.0 && f == 0.0f)
+    return "rounds to 0 in f32, the kernel's type (the smallest positive f32 "
+           "is " +
+           showFloat(std::numeric_limits<float>::denorm_min()) + ")";
+  return "";
+}
+
+/// Integer constants are kept as doubles (AttentionSpecAST::constants), so
+/// they are exact up to 2^53, the integer literal limit.
+constexpr int64_t kMaxExactInt = int64_t(1) << 53;
+
+/// The kernels keep block sizes in an `int`.
+constexpr int64_t kMaxKernelInt = std::numeric_limits<int32_t>::max();
+
 //===----------------------------------------------------------------------===//
 // Per-block analysis
 //===----------------------------------------------------------------------===//
@@ -251,8 +302,12 @@ private:
   bool checkDivisor(const Expr &d, const std::string &op, const char *meaning);
   bool isConstant(const Expr &e) const;
   bool evalConstant(Expr &e, const char *what, EvalValue &out);
-  bool constInt(Expr &e, const char *what, int64_t min, int64_t &out);
+  bool constInt(Expr &e, const char *what, int64_t min, int64_t &out,
+                int64_t max = std::numeric_limits<int64_t>::max(),
+                const char *maxWhy = nullptr);
   bool positiveFactor(Expr &e, bool divide, double &out);
+  bool checkDeviceConstants(const Expr &e);
+  void checkFoldedScale();
 
   AttentionSpecAST &spec;
   DiagnosticEngine &diags;
@@ -294,6 +349,8 @@ void SpecAnalyzer::run() {
     error(spec.loc,
           "attention '" + spec.name + "' is incomplete: missing " + missing);
   }
+  if (!failed)
+    checkFoldedScale();
   spec.analyzed = !failed;
 }
 
@@ -686,7 +743,7 @@ bool SpecAnalyzer::evalConstant(Expr &e, const char *what, EvalValue &out) {
 }
 
 bool SpecAnalyzer::constInt(Expr &e, const char *what, int64_t min,
-                            int64_t &out) {
+                            int64_t &out, int64_t max, const char *maxWhy) {
   EvalValue v;
   if (!evalConstant(e, what, v))
     return false;
@@ -698,6 +755,11 @@ bool SpecAnalyzer::constInt(Expr &e, const char *what, int64_t min,
   if (v.i < min) {
     error(e.loc, std::string(what) + " must be at least " +
                      std::to_string(min) + ", got " + std::to_string(v.i));
+    return false;
+  }
+  if (v.i > max) {
+    error(e.loc, std::string(what) + " must be at most " + std::to_string(max) +
+                     (maxWhy ? maxWhy : "") + ", got " + std::to_string(v.i));
     return false;
   }
   out = v.i;
@@ -722,8 +784,61 @@ bool SpecAnalyzer::positiveFactor(Expr &e, bool divide, double &out) {
     error(e.loc, os.str());
     return false;
   }
+  if (std::string why = f32Problem(f); !why.empty()) {
+    error(e.loc, "scale factor " + showDouble(f) + " " + why);
+    return false;
+  }
   out = f;
   return true;
+}
+
+/// Float constants of a score modifier or mask predicate become f32
+/// constants in the kernel: each must mean there what it means in double.
+bool SpecAnalyzer::checkDeviceConstants(const Expr &e) {
+  bool ok = true;
+  for (const ExprPtr &a : e.args)
+    ok &= checkDeviceConstants(*a);
+  if (e.type != ScalarType::Float)
+    return ok;
+  double v;
+  std::string what;
+  if (e.kind == ExprKind::Number) {
+    v = e.number;
+    what = "the constant " + showDouble(v);
+  } else if (e.kind == ExprKind::Ident && e.ref == IdentRef::Constant) {
+    v = e.constValue;
+    what = "the constant '" + e.name + "' = " + showDouble(v);
+  } else {
+    return ok;
+  }
+  if (std::string why = f32Problem(v); !why.empty()) {
+    error(e.loc, what + " " + why);
+    return false;
+  }
+  return ok;
+}
+
+/// Scales before the first score modifier fold into the kernel's one f32
+/// scale (FuseAttention multiplies them); their product must be an f32 too.
+void SpecAnalyzer::checkFoldedScale() {
+  double folded = 1.0;
+  for (const ChainStep &step : spec.steps) {
+    if (step.kind == ChainStep::ScoreMod)
+      return;
+    if ((step.kind != ChainStep::QK && step.kind != ChainStep::Scale) ||
+        !step.hasScale)
+      continue;
+    folded *= step.scale;
+    std::string why = !std::isfinite(folded) ? "is not finite"
+                      : folded == 0.0        ? "is 0"
+                                             : f32Problem(folded);
+    if (!why.empty()) {
+      error(step.loc, "the scales up to here multiply to " +
+                          showDouble(folded) + ", which " + why +
+                          "; the kernel applies them as one f32 scale");
+      return;
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1129,10 +1244,13 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
                      "i8[heads, query_blocks, key_blocks] (the block layout)");
         continue;
       }
-      if (!constInt(*m.args[1], "the query block size", 1, step.blockQ))
+      const char *intWhy = " (the kernel keeps it in an int)";
+      if (!constInt(*m.args[1], "the query block size", 1, step.blockQ,
+                    kMaxKernelInt, intWhy))
         continue;
       if (m.args.size() == 3) {
-        if (!constInt(*m.args[2], "the key block size", 1, step.blockK))
+        if (!constInt(*m.args[2], "the key block size", 1, step.blockK,
+                      kMaxKernelInt, intWhy))
           continue;
       } else {
         step.blockK = step.blockQ;
@@ -1165,6 +1283,8 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
                                   std::string(toString(t)));
         continue;
       }
+      if (!checkDeviceConstants(*m.args[0]))
+        continue;
       step.expr = m.args[0].get();
     } else {
       error(m.loc, "unknown mask" +
@@ -1236,6 +1356,20 @@ void SpecAnalyzer::dropout(StmtAST &stmt, Expr &call) {
     else
       os << p;
     error(call.args[1]->loc, os.str());
+    return;
+  }
+  // The kernel compares random bits against the rate as an f32.
+  if (static_cast<float>(p) >= 1.0f) {
+    error(call.args[1]->loc,
+          "dropout probability " + showDouble(p) +
+              " rounds to 1 in f32, the kernel's type, which would drop "
+              "everything; use at most " +
+              showFloat(std::nextafter(1.0f, 0.0f)));
+    return;
+  }
+  if (p > 0.0 && static_cast<float>(p) == 0.0f) {
+    error(call.args[1]->loc, "dropout probability " + showDouble(p) + " " +
+                                 f32Problem(p) + "; write 0 for no dropout");
     return;
   }
   step.dropout = p;
@@ -1315,6 +1449,10 @@ void SpecAnalyzer::generic(StmtAST &stmt) {
                        current + ", where(...)) to mask scores");
       return;
     }
+    if (!checkDeviceConstants(v)) {
+      bind(stmt, Stage::Scores);
+      return;
+    }
     ChainStep step;
     step.kind = ChainStep::ScoreMod;
     step.loc = v.loc;
@@ -1336,6 +1474,14 @@ void SpecAnalyzer::generic(StmtAST &stmt) {
     return;
   }
   EvalValue val = evalExpr(v, EvalEnv{});
+  if (t == ScalarType::Int && (val.i > kMaxExactInt || val.i < -kMaxExactInt)) {
+    error(startLoc(v), "integer constant '" + stmt.name + "' is " +
+                           std::to_string(val.i) +
+                           ", beyond 2^53 (the limit of integer literals); it "
+                           "would not be exact");
+    spec.constants[stmt.name] = {0.0, true};
+    return;
+  }
   spec.constants[stmt.name] = {val.asDouble(), t == ScalarType::Int};
 }
 
