@@ -90,6 +90,13 @@ private:
       s += (i ? ", " : "") + name(op.getOperand(i));
     return s + ")";
   }
+  /// fn(a, b), but NaN when a or b is (a + b is then NaN).
+  std::string nanOr(Operation &op, const char *fn) {
+    std::string a = name(op.getOperand(0)), b = name(op.getOperand(1));
+    return "(" + a + " != " + a + " || " + b + " != " + b + " ? " + a + " + " +
+           b + " : " + fn + "(" + a + ", " + b + "))";
+  }
+
   /// The value of an integer constant operand, if it is one.
   static std::optional<int64_t> constantInt(Value v) {
     auto c = v.getDefiningOp<arith::ConstantOp>();
@@ -180,10 +187,13 @@ private:
         .Case([&](arith::DivFOp) { expr = bin(op, "/"); })
         .Case([&](arith::RemFOp) { expr = call(op, "fmodf"); })
         .Case([&](arith::NegFOp) { expr = "-" + name(op.getOperand(0)); })
-        .Case<arith::MaximumFOp, arith::MaxNumFOp>(
-            [&](auto) { expr = call(op, "fmaxf"); })
-        .Case<arith::MinimumFOp, arith::MinNumFOp>(
-            [&](auto) { expr = call(op, "fminf"); })
+        // maximumf/minimumf give NaN when either operand is NaN (as the
+        // interpreter's max/min do); fmaxf/fminf return the other operand,
+        // which is maxnumf/minnumf.
+        .Case([&](arith::MaximumFOp) { expr = nanOr(op, "fmaxf"); })
+        .Case([&](arith::MinimumFOp) { expr = nanOr(op, "fminf"); })
+        .Case([&](arith::MaxNumFOp) { expr = call(op, "fmaxf"); })
+        .Case([&](arith::MinNumFOp) { expr = call(op, "fminf"); })
         .Case([&](arith::AddIOp) { expr = intArith(op, "wrapAdd"); })
         .Case([&](arith::SubIOp) { expr = intArith(op, "wrapSub"); })
         .Case([&](arith::MulIOp) { expr = intArith(op, "wrapMul"); })
