@@ -12,6 +12,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -90,6 +91,48 @@ private:
       s += (i ? ", " : "") + name(op.getOperand(i));
     return s + ")";
   }
+  /// fn(a, b), but NaN when a or b is (a + b is then NaN).
+  std::string nanOr(Operation &op, const char *fn) {
+    std::string a = name(op.getOperand(0)), b = name(op.getOperand(1));
+    return "(" + a + " != " + a + " || " + b + " != " + b + " ? " + a + " + " +
+           b + " : " + fn + "(" + a + ", " + b + "))";
+  }
+
+  /// The value of an integer constant operand, if it is one.
+  static std::optional<int64_t> constantInt(Value v) {
+    auto c = v.getDefiningOp<arith::ConstantOp>();
+    if (!c)
+      return std::nullopt;
+    auto i = dyn_cast<IntegerAttr>(c.getValue());
+    if (!i || i.getType().isInteger(1))
+      return std::nullopt;
+    return i.getValue().getSExtValue();
+  }
+
+  /// Signed integer + - * / %: the semantics of attn/Kernel/IntMath.h
+  /// (wrapping; x / 0 == 0; INT64_MIN / -1 == INT64_MIN), which the
+  /// interpreter uses too. A positive constant divisor (div(q_idx, 64))
+  /// needs none of the special cases: plain `/` and `%`, adjusted to floor.
+  std::string intArith(Operation &op, const char *helper) {
+    if (op.getResult(0).getType().isInteger(1))
+      return ""; // not produced by the front end; rejected below
+    std::optional<int64_t> divisor = constantInt(op.getOperand(1));
+    std::string a = name(op.getOperand(0));
+    if (divisor && *divisor > 0) {
+      // c is a `const long long` initialized with a literal: a constant
+      // the compiler divides by with a multiply and shifts.
+      std::string c = name(op.getOperand(1));
+      if (isa<arith::DivSIOp>(op))
+        return a + " / " + c;
+      if (isa<arith::RemSIOp>(op))
+        return a + " % " + c;
+      if (isa<arith::FloorDivSIOp>(op)) // the remainder has the sign of a
+        return "(" + a + " / " + c + " - (" + a + " % " + c + " < 0))";
+    }
+    return std::string("attn::") + helper + "(" + a + ", " +
+           name(op.getOperand(1)) + ")";
+  }
+
   std::string unsignedBin(Operation &op, const char *sym) {
     return "(unsigned long long)" + name(op.getOperand(0)) + " " + sym +
            " (unsigned long long)" + name(op.getOperand(1));
@@ -145,23 +188,21 @@ private:
         .Case([&](arith::DivFOp) { expr = bin(op, "/"); })
         .Case([&](arith::RemFOp) { expr = call(op, "fmodf"); })
         .Case([&](arith::NegFOp) { expr = "-" + name(op.getOperand(0)); })
-        .Case<arith::MaximumFOp, arith::MaxNumFOp>(
-            [&](auto) { expr = call(op, "fmaxf"); })
-        .Case<arith::MinimumFOp, arith::MinNumFOp>(
-            [&](auto) { expr = call(op, "fminf"); })
-        .Case([&](arith::AddIOp) { expr = bin(op, "+"); })
-        .Case([&](arith::SubIOp) { expr = bin(op, "-"); })
-        .Case([&](arith::MulIOp) { expr = bin(op, "*"); })
-        .Case([&](arith::DivSIOp) { expr = bin(op, "/"); })
-        .Case([&](arith::RemSIOp) { expr = bin(op, "%"); })
+        // maximumf/minimumf give NaN when either operand is NaN (as the
+        // interpreter's max/min do); fmaxf/fminf return the other operand,
+        // which is maxnumf/minnumf.
+        .Case([&](arith::MaximumFOp) { expr = nanOr(op, "fmaxf"); })
+        .Case([&](arith::MinimumFOp) { expr = nanOr(op, "fminf"); })
+        .Case([&](arith::MaxNumFOp) { expr = call(op, "fmaxf"); })
+        .Case([&](arith::MinNumFOp) { expr = call(op, "fminf"); })
+        .Case([&](arith::AddIOp) { expr = intArith(op, "wrapAdd"); })
+        .Case([&](arith::SubIOp) { expr = intArith(op, "wrapSub"); })
+        .Case([&](arith::MulIOp) { expr = intArith(op, "wrapMul"); })
+        .Case([&](arith::DivSIOp) { expr = intArith(op, "truncDiv"); })
+        .Case([&](arith::RemSIOp) { expr = intArith(op, "truncRem"); })
+        .Case([&](arith::FloorDivSIOp) { expr = intArith(op, "floorDiv"); })
         .Case([&](arith::DivUIOp) { expr = unsignedBin(op, "/"); })
         .Case([&](arith::RemUIOp) { expr = unsignedBin(op, "%"); })
-        .Case([&](arith::FloorDivSIOp) {
-          // floor division of signed integers
-          std::string a = name(op.getOperand(0)), b = name(op.getOperand(1));
-          expr = "(" + a + " / " + b + " - ((" + a + " % " + b + " != 0) && ((" +
-                 a + " < 0) != (" + b + " < 0))))";
-        })
         .Case([&](arith::MaxSIOp) {
           expr = name(op.getOperand(0)) + " > " + name(op.getOperand(1)) +
                  " ? " + name(op.getOperand(0)) + " : " +
@@ -236,7 +277,7 @@ private:
         .Case([&](math::FmaOp) { expr = call(op, "fmaf"); })
         .Case([&](math::CopySignOp) { expr = call(op, "copysignf"); })
         .Default([&](Operation *) { ok = false; });
-    if (!ok)
+    if (!ok || expr.empty())
       return op.emitOpError()
              << "is not supported in a score modifier or mask predicate by "
                 "the CUDA emitter";
@@ -410,7 +451,8 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << "x" << info.blockN << ", " << info.warps << " warps, " << info.stages
      << " stages, " << info.smemBytes << " B shared memory; skip "
      << info.blockSkip << "\n";
-  out.source = header + body;
+  // Integer arithmetic in the regions calls attn/Kernel/IntMath.h.
+  out.source = header + "#include \"attn/Kernel/IntMath.h\"\n" + body;
   return out;
 }
 

@@ -15,7 +15,7 @@ cxx="${CLANGXX:-clang++-14}"
 out="${FUZZ_BUILD:-$root/build-fuzz}"
 mkdir -p "$out/corpus" "$out/artifacts"
 
-srcs=(Diagnostics Lexer Parser Sema Interpreter ASTDump)
+srcs=(Builtins Diagnostics Lexer Parser Sema Interpreter ASTDump)
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$root/compiler/include" -I"$root/dialects/include")

@@ -5,34 +5,11 @@
 #include <cmath>
 #include <limits>
 
+#include "attn/Kernel/IntMath.h"
+#include "attnc/DSL/Builtins.h"
+
 using namespace attnc::dsl;
 
-// Integer arithmetic wraps (two's complement) instead of overflowing.
-static int64_t wrapAdd(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) +
-                              static_cast<uint64_t>(b));
-}
-static int64_t wrapSub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) -
-                              static_cast<uint64_t>(b));
-}
-static int64_t wrapMul(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) *
-                              static_cast<uint64_t>(b));
-}
-static int64_t safeDiv(int64_t a, int64_t b) { // floor division
-  if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
-    return 0;
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0)))
-    --q;
-  return q;
-}
-static int64_t safeRem(int64_t a, int64_t b) { // C remainder
-  if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
-    return 0;
-  return a % b;
-}
 static int64_t toInt(double v) {
   if (!(v == v) || v >= 9.2e18 || v <= -9.2e18)
     return 0;
@@ -43,58 +20,14 @@ static EvalValue numeric(bool asInt, int64_t i, double f) {
   return asInt ? EvalValue::ofInt(i) : EvalValue::ofFloat(f);
 }
 
+/// A builtin call, by its row of the builtin table.
 static EvalValue evalCall(const Expr &e, const EvalEnv &env) {
-  const std::string &n = e.name;
-  auto arg = [&](size_t i) { return evalExpr(*e.args[i], env); };
-  if (n == "select" || n == "where") {
-    EvalValue c = arg(0);
-    return c.b ? arg(1) : arg(2);
-  }
-  if (n == "min" || n == "max") {
-    EvalValue a = arg(0), b = arg(1);
-    bool isMin = n == "min";
-    if (a.type == ScalarType::Int && b.type == ScalarType::Int)
-      return EvalValue::ofInt(isMin ? std::min(a.i, b.i) : std::max(a.i, b.i));
-    double x = a.asDouble(), y = b.asDouble();
-    if (std::isnan(x) || std::isnan(y)) // like arith.minimumf/maximumf
-      return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
-    return EvalValue::ofFloat(isMin ? std::min(x, y) : std::max(x, y));
-  }
-  if (n == "abs") {
-    EvalValue a = arg(0);
-    if (a.type == ScalarType::Int)
-      return EvalValue::ofInt(a.i < 0 ? wrapSub(0, a.i) : a.i);
-    return EvalValue::ofFloat(std::fabs(a.asDouble()));
-  }
-  if (n == "div")
-    return EvalValue::ofInt(safeDiv(arg(0).i, arg(1).i));
-  if (n == "float")
-    return EvalValue::ofFloat(arg(0).asDouble());
-  if (n == "pow")
-    return EvalValue::ofFloat(std::pow(arg(0).asDouble(), arg(1).asDouble()));
-  double x = arg(0).asDouble();
-  if (n == "exp")
-    return EvalValue::ofFloat(std::exp(x));
-  if (n == "exp2")
-    return EvalValue::ofFloat(std::exp2(x));
-  if (n == "log")
-    return EvalValue::ofFloat(std::log(x));
-  if (n == "log2")
-    return EvalValue::ofFloat(std::log2(x));
-  if (n == "tanh")
-    return EvalValue::ofFloat(std::tanh(x));
-  if (n == "sqrt")
-    return EvalValue::ofFloat(std::sqrt(x));
-  if (n == "rsqrt")
-    return EvalValue::ofFloat(1.0 / std::sqrt(x));
-  if (n == "sigmoid")
-    return EvalValue::ofFloat(1.0 / (1.0 + std::exp(-x)));
-  if (n == "alibi_slope") {
-    // 2^(-8 (h + 1) / H), the slopes of the ALiBi paper for H heads.
-    double heads = arg(1).asDouble();
-    return EvalValue::ofFloat(std::exp2(-8.0 * (x + 1.0) / heads));
-  }
-  return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+  if (!e.builtin || e.args.size() != e.builtin->arity)
+    return EvalValue::ofFloat(std::numeric_limits<double>::quiet_NaN());
+  EvalValue args[kMaxBuiltinArity];
+  for (size_t i = 0; i < e.args.size(); ++i)
+    args[i] = evalExpr(*e.args[i], env);
+  return e.builtin->eval(e.type, args);
 }
 
 EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
@@ -124,7 +57,7 @@ EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
     EvalValue a = evalExpr(*e.args[0], env);
     switch (e.op) {
     case OpKind::Neg:
-      return a.type == ScalarType::Int ? EvalValue::ofInt(wrapSub(0, a.i))
+      return a.type == ScalarType::Int ? EvalValue::ofInt(attn::wrapNeg(a.i))
                                        : EvalValue::ofFloat(-a.asDouble());
     case OpKind::Not:
       return EvalValue::ofBool(!a.b);
@@ -140,15 +73,15 @@ EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
     double x = a.asDouble(), y = b.asDouble();
     switch (e.op) {
     case OpKind::Add:
-      return numeric(ints, wrapAdd(a.i, b.i), x + y);
+      return numeric(ints, attn::wrapAdd(a.i, b.i), x + y);
     case OpKind::Sub:
-      return numeric(ints, wrapSub(a.i, b.i), x - y);
+      return numeric(ints, attn::wrapSub(a.i, b.i), x - y);
     case OpKind::Mul:
-      return numeric(ints, wrapMul(a.i, b.i), x * y);
+      return numeric(ints, attn::wrapMul(a.i, b.i), x * y);
     case OpKind::Div:
       return EvalValue::ofFloat(x / y);
     case OpKind::Mod:
-      return EvalValue::ofInt(safeRem(a.i, b.i));
+      return EvalValue::ofInt(attn::truncRem(a.i, b.i));
     case OpKind::Lt:
       return EvalValue::ofBool(ints ? a.i < b.i : x < y);
     case OpKind::Le:

@@ -1,6 +1,8 @@
 //===- Lowering.cpp - DSL to the unfused attn dialect ---------------------===//
 #include "attnc/DSL/Lowering.h"
 
+#include "attnc/DSL/Builtins.h"
+
 #include "attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -183,20 +185,32 @@ Value ExprEmitter::emitBinary(const Expr &e) {
   return arith::CmpFOp::create(b, l, fp, a, c);
 }
 
+// Every builtin of Builtins.h lowers here: a builtin without a case is a
+// compile error (-Wswitch, made an error for this switch).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
 Value ExprEmitter::emitCall(const Expr &e) {
   Location l = loc(e.loc);
-  const std::string &n = e.name;
-  if (n == "select" || n == "where")
+  if (!e.builtin)
+    return f32(std::nan(""), l); // Sema rejects unknown functions
+  auto asFloat = [&](unsigned i) {
+    return emitAs(*e.args[i], ScalarType::Float);
+  };
+  switch (e.builtin->id) {
+  case Builtin::Select:
+  case Builtin::Where:
     return emitSelect(e, *e.args[0], *e.args[1], *e.args[2]);
-  if (n == "min" || n == "max") {
+  case Builtin::Min:
+  case Builtin::Max: {
+    bool isMin = e.builtin->id == Builtin::Min;
     Value a = emitAs(*e.args[0], e.type), c = emitAs(*e.args[1], e.type);
     if (e.type == ScalarType::Int)
-      return n == "min" ? Value(arith::MinSIOp::create(b, l, a, c))
-                        : Value(arith::MaxSIOp::create(b, l, a, c));
-    return n == "min" ? Value(arith::MinimumFOp::create(b, l, a, c))
-                      : Value(arith::MaximumFOp::create(b, l, a, c));
+      return isMin ? Value(arith::MinSIOp::create(b, l, a, c))
+                   : Value(arith::MaxSIOp::create(b, l, a, c));
+    return isMin ? Value(arith::MinimumFOp::create(b, l, a, c))
+                 : Value(arith::MaximumFOp::create(b, l, a, c));
   }
-  if (n == "abs") {
+  case Builtin::Abs: {
     Value a = emit(*e.args[0]);
     if (e.type != ScalarType::Int)
       return math::AbsFOp::create(b, l, a);
@@ -206,48 +220,55 @@ Value ExprEmitter::emitCall(const Expr &e) {
     Value minus = arith::SubIOp::create(b, l, zero, a);
     return arith::SelectOp::create(b, l, neg, minus, a);
   }
-  if (n == "div")
-    return arith::FloorDivSIOp::create(b, l, emit(*e.args[0]),
-                                       emit(*e.args[1]));
-  if (n == "pow")
-    return math::PowFOp::create(b, l, emitAs(*e.args[0], ScalarType::Float),
-                                emitAs(*e.args[1], ScalarType::Float));
-  if (n == "alibi_slope") {
+  // Operands are emitted one statement each, so their ops come in source
+  // order whatever order a compiler evaluates call arguments in.
+  case Builtin::Div: {
+    Value x = emit(*e.args[0]);
+    Value y = emit(*e.args[1]);
+    return arith::FloorDivSIOp::create(b, l, x, y);
+  }
+  case Builtin::Pow: {
+    Value x = asFloat(0);
+    Value y = asFloat(1);
+    return math::PowFOp::create(b, l, x, y);
+  }
+  case Builtin::AlibiSlope: {
     // 2^(-8 (h + 1) / H)
-    Value h = emitAs(*e.args[0], ScalarType::Float);
-    Value heads = emitAs(*e.args[1], ScalarType::Float);
+    Value h = asFloat(0);
+    Value heads = asFloat(1);
     Value h1 = arith::AddFOp::create(b, l, h, f32(1.0, l));
     Value num = arith::MulFOp::create(b, l, f32(-8.0, l), h1);
     Value ex = arith::DivFOp::create(b, l, num, heads);
     return math::Exp2Op::create(b, l, ex);
   }
-  Value x = emitAs(*e.args[0], ScalarType::Float);
-  if (n == "float")
-    return x;
-  if (n == "exp")
-    return math::ExpOp::create(b, l, x);
-  if (n == "exp2")
-    return math::Exp2Op::create(b, l, x);
-  if (n == "log")
-    return math::LogOp::create(b, l, x);
-  if (n == "log2")
-    return math::Log2Op::create(b, l, x);
-  if (n == "tanh")
-    return math::TanhOp::create(b, l, x);
-  if (n == "sqrt")
-    return math::SqrtOp::create(b, l, x);
-  if (n == "rsqrt")
-    return math::RsqrtOp::create(b, l, x);
-  if (n == "sigmoid") {
+  case Builtin::Float:
+    return asFloat(0);
+  case Builtin::Exp:
+    return math::ExpOp::create(b, l, asFloat(0));
+  case Builtin::Exp2:
+    return math::Exp2Op::create(b, l, asFloat(0));
+  case Builtin::Log:
+    return math::LogOp::create(b, l, asFloat(0));
+  case Builtin::Log2:
+    return math::Log2Op::create(b, l, asFloat(0));
+  case Builtin::Tanh:
+    return math::TanhOp::create(b, l, asFloat(0));
+  case Builtin::Sqrt:
+    return math::SqrtOp::create(b, l, asFloat(0));
+  case Builtin::Rsqrt:
+    return math::RsqrtOp::create(b, l, asFloat(0));
+  case Builtin::Sigmoid: {
     // 1 / (1 + exp(-x))
-    Value nx = arith::NegFOp::create(b, l, x);
+    Value nx = arith::NegFOp::create(b, l, asFloat(0));
     Value ex = math::ExpOp::create(b, l, nx);
     Value one = f32(1.0, l);
     Value den = arith::AddFOp::create(b, l, one, ex);
     return arith::DivFOp::create(b, l, one, den);
   }
-  return f32(std::nan(""), l); // Sema rejects unknown functions
+  }
+  return f32(std::nan(""), l); // not reached: every builtin has a case
 }
+#pragma GCC diagnostic pop
 
 //===----------------------------------------------------------------------===//
 // Specs

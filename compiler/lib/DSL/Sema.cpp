@@ -1,11 +1,13 @@
 //===- Sema.cpp - semantic checks of the attention DSL --------------------===//
 #include "attnc/DSL/Sema.h"
 
+#include "attnc/DSL/Builtins.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/DSL/Parser.h"
 #include "attn/Model/KernelFamily.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -158,28 +160,6 @@ const char *attnc::dsl::toString(ChainStep::Kind k) {
 // Builtins
 //===----------------------------------------------------------------------===//
 
-namespace {
-struct Builtin {
-  const char *name;
-  unsigned arity;
-};
-} // namespace
-
-static const Builtin kBuiltins[] = {
-    {"exp", 1},   {"exp2", 1},  {"log", 1},         {"log2", 1},
-    {"tanh", 1},  {"sqrt", 1},  {"rsqrt", 1},       {"sigmoid", 1},
-    {"abs", 1},   {"float", 1}, {"min", 2},         {"max", 2},
-    {"pow", 2},   {"div", 2},   {"alibi_slope", 2}, {"select", 3},
-    {"where", 3},
-};
-
-static const Builtin *findBuiltin(const std::string &name) {
-  for (const Builtin &b : kBuiltins)
-    if (name == b.name)
-      return &b;
-  return nullptr;
-}
-
 static bool isChainFunction(const std::string &n) {
   return n == "matmul" || n == "softmax" || n == "mask" || n == "dropout" ||
          n == "scale";
@@ -202,6 +182,56 @@ static std::string lineOf(SourceLoc loc) {
 static bool isNumeric(ScalarType t) {
   return t == ScalarType::Int || t == ScalarType::Float;
 }
+
+/// `v` with the fewest digits that read back as `v` (0.99999999, not 1).
+static std::string showDouble(double v) {
+  std::string s;
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    s = os.str();
+    if (std::strtod(s.c_str(), nullptr) == v)
+      break;
+  }
+  return s;
+}
+
+/// `f` with the fewest digits that read back as `f` as a float.
+static std::string showFloat(float f) {
+  std::string s;
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << f;
+    s = os.str();
+    if (std::strtof(s.c_str(), nullptr) == f)
+      break;
+  }
+  return s;
+}
+
+/// The kernels compute scores, the scale and the dropout rate in f32, the
+/// interpreter in double. Why `v` (finite) means something else as an f32,
+/// or "" when it does not: it overflows to inf or a nonzero value becomes 0.
+static std::string f32Problem(double v) {
+  float f = static_cast<float>(v);
+  if (std::isfinite(v) && !std::isfinite(f))
+    return "overflows f32, the kernel's type (the largest f32 is " +
+           showFloat(std::numeric_limits<float>::max()) + ")";
+  if (v != 0.0 && f == 0.0f)
+    return "rounds to 0 in f32, the kernel's type (the smallest positive f32 "
+           "is " +
+           showFloat(std::numeric_limits<float>::denorm_min()) + ")";
+  return "";
+}
+
+/// Integer constants are kept as doubles (AttentionSpecAST::constants), so
+/// they are exact up to 2^53, the integer literal limit.
+constexpr int64_t kMaxExactInt = int64_t(1) << 53;
+
+/// The kernels keep block sizes in an `int`.
+constexpr int64_t kMaxKernelInt = std::numeric_limits<int32_t>::max();
 
 //===----------------------------------------------------------------------===//
 // Per-block analysis
@@ -270,10 +300,15 @@ private:
 
   ScalarType resolve(Expr &e, ExprContext &ctx);
   ScalarType resolveCall(Expr &e, ExprContext &ctx);
+  bool checkDivisor(const Expr &d, const std::string &op, const char *meaning);
   bool isConstant(const Expr &e) const;
   bool evalConstant(Expr &e, const char *what, EvalValue &out);
-  bool constInt(Expr &e, const char *what, int64_t min, int64_t &out);
+  bool constInt(Expr &e, const char *what, int64_t min, int64_t &out,
+                int64_t max = std::numeric_limits<int64_t>::max(),
+                const char *maxWhy = nullptr);
   bool positiveFactor(Expr &e, bool divide, double &out);
+  bool checkDeviceConstants(const Expr &e);
+  void checkFoldedScale();
 
   AttentionSpecAST &spec;
   DiagnosticEngine &diags;
@@ -315,6 +350,8 @@ void SpecAnalyzer::run() {
     error(spec.loc,
           "attention '" + spec.name + "' is incomplete: missing " + missing);
   }
+  if (!failed)
+    checkFoldedScale();
   spec.analyzed = !failed;
 }
 
@@ -534,6 +571,8 @@ ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
                          " and " + toString(b));
         return ScalarType::Unknown;
       }
+      if (!checkDivisor(*e.args[1], "'%'", nullptr))
+        return ScalarType::Unknown;
       return e.type = ScalarType::Int;
     default:
       if (!isNumeric(a) || !isNumeric(b)) {
@@ -588,15 +627,20 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
     error(e.loc, "'" + n + "' is a mask; use it inside mask(s, ...)");
     return ScalarType::Unknown;
   }
-  const Builtin *b = findBuiltin(n);
+  const BuiltinInfo *b = lookupBuiltin(n);
   if (!b) {
-    error(e.loc, "unknown function '" + n + "'");
+    if (const BuiltinInfo *typo = suggestBuiltin(n))
+      error(e.loc,
+            "unknown function '" + n + "'; did you mean '" + typo->name + "'?");
+    else
+      error(e.loc, "unknown function '" + n + "'; the functions are " +
+                       builtinNames());
     return ScalarType::Unknown;
   }
   if (e.args.size() != b->arity) {
     error(e.loc, "'" + n + "' takes " + std::to_string(b->arity) + " argument" +
                      (b->arity == 1 ? "" : "s") + ", got " +
-                     std::to_string(e.args.size()));
+                     std::to_string(e.args.size()) + " (" + b->meaning + ")");
     return ScalarType::Unknown;
   }
   std::vector<ScalarType> t;
@@ -605,7 +649,9 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
   for (ScalarType x : t)
     if (x == ScalarType::Unknown)
       return ScalarType::Unknown;
-  if (n == "select" || n == "where") {
+  ScalarType result = ScalarType::Float;
+  switch (b->typing) {
+  case BuiltinTyping::Choice:
     if (t[0] != ScalarType::Bool) {
       error(e.args[0]->loc, "the first argument of '" + n +
                                 "' must be a condition, got " + toString(t[0]));
@@ -616,28 +662,62 @@ ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
                        std::string(toString(t[1])) + " and " + toString(t[2]));
       return ScalarType::Unknown;
     }
-    return e.type = t[1] == t[2] ? t[1] : ScalarType::Float;
-  }
-  for (size_t i = 0; i < t.size(); ++i)
-    if (!isNumeric(t[i])) {
-      error(e.args[i]->loc, "'" + n + "' needs a number, got a condition");
-      return ScalarType::Unknown;
+    result = t[1] == t[2] ? t[1] : ScalarType::Float;
+    break;
+  case BuiltinTyping::Float:
+  case BuiltinTyping::Numeric:
+  case BuiltinTyping::Int:
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (!isNumeric(t[i])) {
+        error(e.args[i]->loc, "'" + n + "' needs a number, got a condition");
+        return ScalarType::Unknown;
+      }
+      if (b->typing == BuiltinTyping::Int && t[i] != ScalarType::Int) {
+        error(e.args[i]->loc, "'" + n + "' needs integers (" + b->meaning +
+                                  "), got " + toString(t[i]) +
+                                  "; use '/' to divide floats");
+        return ScalarType::Unknown;
+      }
     }
-  if (n == "div") {
-    if (t[0] != ScalarType::Int || t[1] != ScalarType::Int) {
-      error(e.loc, "'div' is integer (floor) division and needs two "
-                   "integers; use '/' for floats");
-      return ScalarType::Unknown;
-    }
-    return e.type = ScalarType::Int;
+    bool ints = true;
+    for (ScalarType x : t)
+      ints &= x == ScalarType::Int;
+    result = b->typing == BuiltinTyping::Float ? ScalarType::Float
+             : ints                            ? ScalarType::Int
+                                               : ScalarType::Float;
+    break;
   }
-  if (n == "abs")
-    return e.type = t[0];
-  if (n == "min" || n == "max")
-    return e.type = (t[0] == ScalarType::Int && t[1] == ScalarType::Int)
-                        ? ScalarType::Int
-                        : ScalarType::Float;
-  return e.type = ScalarType::Float;
+  if (b->divisor >= 0 &&
+      !checkDivisor(*e.args[b->divisor], "'" + n + "'", b->meaning))
+    return ScalarType::Unknown;
+  e.builtin = b;
+  return e.type = result;
+}
+
+/// Where the text of `e` begins (a binary expression's loc is its operator).
+static SourceLoc startLoc(const Expr &e) {
+  const Expr *x = &e;
+  while ((x->kind == ExprKind::Binary || x->kind == ExprKind::Ternary) &&
+         !x->args.empty())
+    x = x->args[0].get();
+  return x->loc;
+}
+
+/// A divisor that is a constant (after folding) must not be 0: the kernel
+/// would divide by zero where the interpreter defines the result.
+bool SpecAnalyzer::checkDivisor(const Expr &d, const std::string &op,
+                                const char *meaning) {
+  if (!isConstant(d))
+    return true;
+  EvalValue v = evalExpr(d, EvalEnv{});
+  if (v.type == ScalarType::Int ? v.i != 0 : v.asDouble() != 0.0)
+    return true;
+  std::string msg = op + " divides by zero: its divisor " +
+                    (d.kind == ExprKind::Number ? "is 0" : "evaluates to 0");
+  if (meaning)
+    msg += std::string(" (") + meaning + ")";
+  error(startLoc(d), msg);
+  return false;
 }
 
 /// A syntactic check: no scores, indices, inputs or chain calls.
@@ -646,7 +726,7 @@ bool SpecAnalyzer::isConstant(const Expr &e) const {
     return e.name == "inf" || e.name == "pi" || spec.constants.count(e.name);
   if (e.kind == ExprKind::Transpose)
     return false;
-  if (e.kind == ExprKind::Call && !findBuiltin(e.name))
+  if (e.kind == ExprKind::Call && !lookupBuiltin(e.name))
     return false;
   for (const ExprPtr &a : e.args)
     if (!isConstant(*a))
@@ -664,7 +744,7 @@ bool SpecAnalyzer::evalConstant(Expr &e, const char *what, EvalValue &out) {
 }
 
 bool SpecAnalyzer::constInt(Expr &e, const char *what, int64_t min,
-                            int64_t &out) {
+                            int64_t &out, int64_t max, const char *maxWhy) {
   EvalValue v;
   if (!evalConstant(e, what, v))
     return false;
@@ -676,6 +756,11 @@ bool SpecAnalyzer::constInt(Expr &e, const char *what, int64_t min,
   if (v.i < min) {
     error(e.loc, std::string(what) + " must be at least " +
                      std::to_string(min) + ", got " + std::to_string(v.i));
+    return false;
+  }
+  if (v.i > max) {
+    error(e.loc, std::string(what) + " must be at most " + std::to_string(max) +
+                     (maxWhy ? maxWhy : "") + ", got " + std::to_string(v.i));
     return false;
   }
   out = v.i;
@@ -700,8 +785,61 @@ bool SpecAnalyzer::positiveFactor(Expr &e, bool divide, double &out) {
     error(e.loc, os.str());
     return false;
   }
+  if (std::string why = f32Problem(f); !why.empty()) {
+    error(e.loc, "scale factor " + showDouble(f) + " " + why);
+    return false;
+  }
   out = f;
   return true;
+}
+
+/// Float constants of a score modifier or mask predicate become f32
+/// constants in the kernel: each must mean there what it means in double.
+bool SpecAnalyzer::checkDeviceConstants(const Expr &e) {
+  bool ok = true;
+  for (const ExprPtr &a : e.args)
+    ok &= checkDeviceConstants(*a);
+  if (e.type != ScalarType::Float)
+    return ok;
+  double v;
+  std::string what;
+  if (e.kind == ExprKind::Number) {
+    v = e.number;
+    what = "the constant " + showDouble(v);
+  } else if (e.kind == ExprKind::Ident && e.ref == IdentRef::Constant) {
+    v = e.constValue;
+    what = "the constant '" + e.name + "' = " + showDouble(v);
+  } else {
+    return ok;
+  }
+  if (std::string why = f32Problem(v); !why.empty()) {
+    error(e.loc, what + " " + why);
+    return false;
+  }
+  return ok;
+}
+
+/// Scales before the first score modifier fold into the kernel's one f32
+/// scale (FuseAttention multiplies them); their product must be an f32 too.
+void SpecAnalyzer::checkFoldedScale() {
+  double folded = 1.0;
+  for (const ChainStep &step : spec.steps) {
+    if (step.kind == ChainStep::ScoreMod)
+      return;
+    if ((step.kind != ChainStep::QK && step.kind != ChainStep::Scale) ||
+        !step.hasScale)
+      continue;
+    folded *= step.scale;
+    std::string why = !std::isfinite(folded) ? "is not finite"
+                      : folded == 0.0        ? "is 0"
+                                             : f32Problem(folded);
+    if (!why.empty()) {
+      error(step.loc, "the scales up to here multiply to " +
+                          showDouble(folded) + ", which " + why +
+                          "; the kernel applies them as one f32 scale");
+      return;
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1107,10 +1245,13 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
                      "i8[heads, query_blocks, key_blocks] (the block layout)");
         continue;
       }
-      if (!constInt(*m.args[1], "the query block size", 1, step.blockQ))
+      const char *intWhy = " (the kernel keeps it in an int)";
+      if (!constInt(*m.args[1], "the query block size", 1, step.blockQ,
+                    kMaxKernelInt, intWhy))
         continue;
       if (m.args.size() == 3) {
-        if (!constInt(*m.args[2], "the key block size", 1, step.blockK))
+        if (!constInt(*m.args[2], "the key block size", 1, step.blockK,
+                      kMaxKernelInt, intWhy))
           continue;
       } else {
         step.blockK = step.blockQ;
@@ -1143,6 +1284,8 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
                                   std::string(toString(t)));
         continue;
       }
+      if (!checkDeviceConstants(*m.args[0]))
+        continue;
       step.expr = m.args[0].get();
     } else {
       error(m.loc, "unknown mask" +
@@ -1214,6 +1357,20 @@ void SpecAnalyzer::dropout(StmtAST &stmt, Expr &call) {
     else
       os << p;
     error(call.args[1]->loc, os.str());
+    return;
+  }
+  // The kernel compares random bits against the rate as an f32.
+  if (static_cast<float>(p) >= 1.0f) {
+    error(call.args[1]->loc,
+          "dropout probability " + showDouble(p) +
+              " rounds to 1 in f32, the kernel's type, which would drop "
+              "everything; use at most " +
+              showFloat(std::nextafter(1.0f, 0.0f)));
+    return;
+  }
+  if (p > 0.0 && static_cast<float>(p) == 0.0f) {
+    error(call.args[1]->loc, "dropout probability " + showDouble(p) + " " +
+                                 f32Problem(p) + "; write 0 for no dropout");
     return;
   }
   step.dropout = p;
@@ -1293,6 +1450,10 @@ void SpecAnalyzer::generic(StmtAST &stmt) {
                        current + ", where(...)) to mask scores");
       return;
     }
+    if (!checkDeviceConstants(v)) {
+      bind(stmt, Stage::Scores);
+      return;
+    }
     ChainStep step;
     step.kind = ChainStep::ScoreMod;
     step.loc = v.loc;
@@ -1314,6 +1475,14 @@ void SpecAnalyzer::generic(StmtAST &stmt) {
     return;
   }
   EvalValue val = evalExpr(v, EvalEnv{});
+  if (t == ScalarType::Int && (val.i > kMaxExactInt || val.i < -kMaxExactInt)) {
+    error(startLoc(v), "integer constant '" + stmt.name + "' is " +
+                           std::to_string(val.i) +
+                           ", beyond 2^53 (the limit of integer literals); it "
+                           "would not be exact");
+    spec.constants[stmt.name] = {0.0, true};
+    return;
+  }
   spec.constants[stmt.name] = {val.asDouble(), t == ScalarType::Int};
 }
 

@@ -2,6 +2,8 @@
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/DSL/Sema.h"
 
+#include "attn/Kernel/IntMath.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -140,4 +142,77 @@ TEST(Interpreter, DivisionByZeroIsZero) {
   ModuleAST m = analyze(
       "  s = matmul(q, k^T)\n  s = s + div(q_idx, k_idx) + q_idx % k_idx\n");
   EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 1.0, 0, 0, 7, 0), 1.0);
+}
+
+// The integer semantics the interpreter and the generated kernels share
+// (attn/Kernel/IntMath.h), including what C++ leaves undefined.
+TEST(IntMath, FloorAndTruncatedDivision) {
+  struct Case {
+    long long a, b, floorDiv, floorMod, truncDiv, truncRem;
+  } cases[] = {
+      {7, 2, 3, 1, 3, 1},
+      {-7, 2, -4, 1, -3, -1},
+      {7, -2, -4, -1, -3, 1},
+      {-7, -2, 3, -1, 3, -1},
+      {6, 3, 2, 0, 2, 0},
+      {-6, 3, -2, 0, -2, 0},
+      {0, 5, 0, 0, 0, 0},
+      {-1, 64, -1, 63, 0, -1},
+      {5, 0, 0, 0, 0, 0},
+      {-5, 0, 0, 0, 0, 0},
+      {0, 0, 0, 0, 0, 0},
+      {attn::kInt64Min, 0, 0, 0, 0, 0},
+      {5, -1, -5, 0, -5, 0},
+      {-5, -1, 5, 0, 5, 0},
+      // INT64_MIN / -1 = 2^63 wraps to INT64_MIN; its remainder is 0.
+      {attn::kInt64Min, -1, attn::kInt64Min, 0, attn::kInt64Min, 0},
+      {attn::kInt64Min, 2, attn::kInt64Min / 2, 0, attn::kInt64Min / 2, 0},
+      {attn::kInt64Min, 3, -3074457345618258603LL, 1, -3074457345618258602LL,
+       -2},
+      {9223372036854775807LL, -1, -9223372036854775807LL, 0,
+       -9223372036854775807LL, 0},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(std::to_string(c.a) + " by " + std::to_string(c.b));
+    EXPECT_EQ(attn::floorDiv(c.a, c.b), c.floorDiv);
+    EXPECT_EQ(attn::floorMod(c.a, c.b), c.floorMod);
+    EXPECT_EQ(attn::truncDiv(c.a, c.b), c.truncDiv);
+    EXPECT_EQ(attn::truncRem(c.a, c.b), c.truncRem);
+    if (c.b != 0 && !(c.a == attn::kInt64Min && c.b == -1)) {
+      // a = b * q + r for both pairs where the quotient is representable.
+      EXPECT_EQ(c.b * c.floorDiv + c.floorMod, c.a);
+      EXPECT_EQ(c.b * c.truncDiv + c.truncRem, c.a);
+    }
+  }
+}
+
+TEST(IntMath, WrapsInsteadOfOverflowing) {
+  constexpr long long kMax = 9223372036854775807LL;
+  EXPECT_EQ(attn::wrapAdd(kMax, 1), attn::kInt64Min);
+  EXPECT_EQ(attn::wrapSub(attn::kInt64Min, 1), kMax);
+  EXPECT_EQ(attn::wrapMul(attn::kInt64Min, -1), attn::kInt64Min);
+  EXPECT_EQ(attn::wrapMul(1LL << 32, 1LL << 32), 0);
+  EXPECT_EQ(attn::wrapNeg(attn::kInt64Min), attn::kInt64Min);
+  EXPECT_EQ(attn::wrapNeg(-3), 3);
+  // Usable in constant expressions (and so folded by nvcc for constants).
+  static_assert(attn::floorDiv(-7, 2) == -4 && attn::truncRem(-7, 2) == -1);
+}
+
+TEST(Interpreter, IntegerSemanticsAreIntMath) {
+  // big = 2^63 wraps to INT64_MIN; q_idx - k_idx = -1 at (q, k) = (0, 1).
+  ModuleAST m = analyze(
+      "  s = matmul(q, k^T)\n"
+      "  s = s + div(1024 * 1024 * 1024 * 1024 * 1024 * 1024 * 8, q_idx - "
+      "k_idx) + (1024 * 1024 * 1024 * 1024 * 1024 * 1024 * 8) % (q_idx - "
+      "k_idx)\n");
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 0.0, 0, 0, 0, 1),
+                   static_cast<double>(attn::kInt64Min));
+  // Negative operands: div floors, % keeps the sign of the dividend.
+  ModuleAST n = analyze("  s = matmul(q, k^T)\n"
+                        "  s = s + div(q_idx - k_idx, 4) * 100 + (q_idx - "
+                        "k_idx) % 4 + div(q_idx, -3) * 10000\n");
+  // q - k = -5: -2 * 100 + -1; div(1, -3) = -1
+  EXPECT_DOUBLE_EQ(evalScoreMod(n.specs[0], 0.0, 0, 0, 1, 6), -10201.0);
+  // A divisor that is zero at run time gives 0 for both.
+  EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 0.0, 0, 0, 3, 3), 0.0);
 }

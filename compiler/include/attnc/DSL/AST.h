@@ -113,6 +113,7 @@ enum class IdentRef {
   Input,    ///< a declared input (only valid as a chain operand)
 };
 
+struct BuiltinInfo; // Builtins.h
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
@@ -138,6 +139,8 @@ struct Expr {
   IdentRef ref = IdentRef::Unresolved;
   double constValue = 0.0; ///< for IdentRef::Constant
   ScalarType type = ScalarType::Unknown;
+  /// Call of a builtin function (tanh, div, ...): its row in Builtins.h.
+  const BuiltinInfo *builtin = nullptr;
 };
 
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,8 @@
 //
 // Evaluates an analyzed spec's score modifiers and masks in double precision,
 // for the float64 reference the runtime checks kernels against (and for
-// constant folding in Sema). Integers are int64 (wrapping), floats double.
+// constant folding in Sema). Integers are int64 with the semantics of
+// attn/Kernel/IntMath.h (wrapping, x / 0 = 0), floats double.
 //
 //   reference(b, h, i, j) =
 //       evalMask(spec, b, h, i, j, ctx) ? evalScoreMod(spec, dot(Q_i, K_j),
@@ -46,8 +47,9 @@ struct EvalEnv {
   int64_t b = 0, h = 0, q = 0, k = 0;
 };
 
-/// Evaluates a resolved (Sema-checked) expression. Integer division or
-/// remainder by zero gives 0 (the kernels leave it undefined).
+/// Evaluates a resolved (Sema-checked) expression. Builtin calls evaluate
+/// by their row of Builtins.h; integer arithmetic is attn/Kernel/IntMath.h
+/// (wrapping; division or remainder by zero gives 0), as in the kernels.
 EvalValue evalExpr(const Expr &e, const EvalEnv &env);
 
 /// Applies every value-changing step between QK and softmax, in order, to
