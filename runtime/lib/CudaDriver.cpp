@@ -197,6 +197,26 @@ Expected<DeviceInfo> queryDevice(int ordinal) {
   for (auto &a : attrs)
     ATTNC_RETURN_IF_ERROR(
         ATTNC_CU(drv, deviceGetAttribute, a.out, a.attr, info.device));
+  // Figures attnc can do without: an unsupported attribute reads as 0.
+  struct {
+    int *out;
+    CUdevice_attribute attr;
+  } optionalAttrs[] = {
+      {&info.regsPerSm, CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR},
+      {&info.maxThreadsPerSm,
+       CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR},
+      {&info.maxBlocksPerSm, CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR},
+      {&info.l2Bytes, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE},
+      {&info.smClockKHz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE},
+      {&info.memClockKHz, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE},
+      {&info.memBusWidthBits, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH},
+  };
+  for (auto &a : optionalAttrs) {
+    int v = 0;
+    if (drv.api().deviceGetAttribute(&v, a.attr, info.device) == CUDA_SUCCESS &&
+        v > 0)
+      *a.out = v;
+  }
   info.arch = archForComputeCapability(info.ccMajor, info.ccMinor);
   return info;
 }

@@ -211,7 +211,12 @@ std::string mlir::attn::model::formatReport(llvm::StringRef kernelName,
   };
   row("kernel") << kernelName << "\n";
   row("target") << target.name << " (" << target.part << ", "
-                << target.smCount << " SMs)\n";
+                << target.smCount << " SMs); HBM "
+                << llvm::format("%.2f", target.hbmBytesPerSec / 1e12)
+                << " TB/s";
+  if (!target.hbmBasis.empty())
+    os << " " << target.hbmBasis;
+  os << "\n";
   row("problem") << "batch " << p.batch << ", heads " << p.headsQ << "/"
                  << p.headsKV << ", seq " << p.seqQ << " x " << p.seqK
                  << ", head dim " << p.headDim << "/" << p.headDimV << ", "

@@ -127,6 +127,15 @@ struct DeviceInfo {
       0; // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
   int maxSmemPerSm = 0;
   int warpSize = 32;
+  // Read when the driver supports the attribute; 0 = unknown (never an
+  // error: some clock attributes are deprecated and may be unsupported).
+  int regsPerSm = 0; // CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR
+  int maxThreadsPerSm = 0; // CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR
+  int maxBlocksPerSm = 0;  // CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR
+  int l2Bytes = 0;         // CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE
+  int smClockKHz = 0;      // CU_DEVICE_ATTRIBUTE_CLOCK_RATE (the maximum)
+  int memClockKHz = 0;     // CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE
+  int memBusWidthBits = 0; // CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH
 };
 
 /// Number of CUDA devices (an error without a driver).
@@ -148,8 +157,9 @@ namespace mlir::attn::model {
 struct TargetInfo;
 }
 namespace attnc {
-/// The target description (arch + part figures) of the current device;
-/// `remark` (may be null) says which figures were read and which derived.
+/// The target description (arch + part figures) of the current device:
+/// model::fromDevice() of what currentDevice() reads. `remark` (may be null)
+/// says which part was recognised and which figures were read and derived.
 Expected<mlir::attn::model::TargetInfo> liveTarget(std::string *remark);
 
 /// Device memory owned by this object (cuMemAlloc / cuMemFree). Move-only.

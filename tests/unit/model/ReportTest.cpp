@@ -16,7 +16,8 @@ TEST(Report, SmallCausalCase) {
   // Figures as in IoModel.SmallCausalHandComputed.
   const char *expected[] = {
       "kernel:        small\n",
-      "target:        sm_90a (H100 SXM5 80GB, 132 SMs)\n",
+      "target:        sm_90a (H100 SXM5 80GB, 132 SMs); HBM 3.00 TB/s "
+      "measured copy\n",
       "problem:       batch 1, heads 1/1, seq 100 x 160, head dim 32/32, 2 B, "
       "causal\n",
       // paper: M = 232448 / 2 = 116224; Bc = ceil(116224 / 128) = 908;
@@ -55,6 +56,25 @@ TEST(Report, NamesTheBound) {
       << r;
   EXPECT_NE(r.find("(compute), unfused"), std::string::npos) << r;
   EXPECT_NE(r.find("(memory); at 3.00 TB/s, 660.0 TFLOP/s\n"),
+            std::string::npos)
+      << r;
+}
+
+TEST(Report, NamesThePartAndItsBandwidth) {
+  AttentionProblem p;
+  p.seqQ = p.seqK = 8192;
+  p.headDim = p.headDimV = 128;
+  std::string r =
+      formatReport("fwd", *lookupTarget("sm_90a", "H200"), p, {128, 64, 4, 2});
+  EXPECT_NE(r.find("target:        sm_90a (H200 SXM 141GB, 132 SMs); HBM "
+                   "4.30 TB/s measured copy\n"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("; at 4.30 TB/s, 660.0 TFLOP/s\n"), std::string::npos) << r;
+  // A part without a measurement says the figure is assumed.
+  r = formatReport("fwd", *lookupTarget("sm_80"), p, {128, 64, 4, 2});
+  EXPECT_NE(r.find("target:        sm_80 (A100 SXM4 80GB, 108 SMs); HBM 1.84 "
+                   "TB/s assumed 90% of spec\n"),
             std::string::npos)
       << r;
 }

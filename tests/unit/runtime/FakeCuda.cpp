@@ -5,6 +5,10 @@
 // module loading, the shared-memory opt-in, argument passing, error text)
 // is tested on machines without a GPU. It mimics one "Fake H100" (sm_90,
 // 132 SMs, 227 KiB opt-in shared memory); device memory is host memory.
+// $ATTNC_FAKE_DEVICE (read on every query) picks another device:
+//   h200     "NVIDIA H200" as the lent H200's driver reports it;
+//   unknown  "NVIDIA H100 PCIe" (sm_90, 114 SMs, not in attnc's table), whose
+//            CU_DEVICE_ATTRIBUTE_CLOCK_RATE query fails as unsupported.
 //
 //===----------------------------------------------------------------------===//
 #include <cuda.h>
@@ -31,6 +35,16 @@ struct FakeModule {
   int dummy;
 } module;
 } // namespace
+
+enum class Device { FakeH100, H200, Unknown };
+Device device() {
+  const char *e = std::getenv("ATTNC_FAKE_DEVICE");
+  if (e && std::strcmp(e, "h200") == 0)
+    return Device::H200;
+  if (e && std::strcmp(e, "unknown") == 0)
+    return Device::Unknown;
+  return Device::FakeH100;
+}
 
 extern "C" {
 
@@ -114,7 +128,7 @@ CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice) {
     *v = 0;
     break;
   case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT:
-    *v = 132;
+    *v = device() == Device::Unknown ? 114 : 132;
     break;
   case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK:
     *v = 49152;
@@ -128,6 +142,35 @@ CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice) {
   case CU_DEVICE_ATTRIBUTE_WARP_SIZE:
     *v = 32;
     break;
+  case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR:
+    *v = device() == Device::FakeH100 ? 0 : 65536;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR:
+    *v = device() == Device::FakeH100 ? 0 : 2048;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR:
+    *v = device() == Device::FakeH100 ? 0 : 32;
+    break;
+  case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE:
+    *v = device() == Device::H200      ? 60 * 1024 * 1024
+         : device() == Device::Unknown ? 50 * 1024 * 1024
+                                       : 0;
+    break;
+  case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: // kHz
+    if (device() == Device::Unknown)
+      return CUDA_ERROR_INVALID_VALUE;
+    *v = device() == Device::H200 ? 1980000 : 0;
+    break;
+  case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: // kHz
+    *v = device() == Device::H200      ? 3201000
+         : device() == Device::Unknown ? 1593000
+                                       : 0;
+    break;
+  case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH:
+    *v = device() == Device::H200      ? 6144
+         : device() == Device::Unknown ? 5120
+                                       : 0;
+    break;
   default:
     *v = 0;
     break;
@@ -135,7 +178,10 @@ CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice) {
   return CUDA_SUCCESS;
 }
 CUresult cuDeviceGetName(char *name, int len, CUdevice) {
-  std::strncpy(name, "Fake H100", size_t(len));
+  const char *n = device() == Device::H200      ? "NVIDIA H200"
+                  : device() == Device::Unknown ? "NVIDIA H100 PCIe"
+                                                : "Fake H100";
+  std::strncpy(name, n, size_t(len));
   return CUDA_SUCCESS;
 }
 CUresult cuDevicePrimaryCtxRetain(CUcontext *c, CUdevice) {

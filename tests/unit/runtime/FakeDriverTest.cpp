@@ -10,6 +10,7 @@
 #include "attnc/KernelCache.h"
 
 #include "attn/Kernel/Params.h"
+#include "attn/Model/Target.h"
 
 #include "TestUtil.h"
 
@@ -70,6 +71,77 @@ TEST_F(FakeDriver, DeviceQuery) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::NoDevice);
   EXPECT_NE(bad.error().message().find("1 device(s)"), std::string::npos);
+}
+
+/// Makes the fake driver report another device while in scope.
+struct FakeDevice {
+  explicit FakeDevice(const char *which) {
+    setenv("ATTNC_FAKE_DEVICE", which, 1);
+  }
+  ~FakeDevice() { unsetenv("ATTNC_FAKE_DEVICE"); }
+};
+
+TEST_F(FakeDriver, DeviceQueryReadsClocksAndL2) {
+  FakeDevice h200("h200");
+  auto info = queryDevice(0);
+  ASSERT_TRUE(info) << info.error().str();
+  EXPECT_EQ(info->name, "NVIDIA H200");
+  EXPECT_EQ(info->l2Bytes, 60 * 1024 * 1024);
+  EXPECT_EQ(info->smClockKHz, 1980000);
+  EXPECT_EQ(info->memClockKHz, 3201000);
+  EXPECT_EQ(info->memBusWidthBits, 6144);
+  EXPECT_EQ(info->regsPerSm, 65536);
+  EXPECT_EQ(info->maxThreadsPerSm, 2048);
+  EXPECT_EQ(info->maxBlocksPerSm, 32);
+}
+
+TEST_F(FakeDriver, LiveTargetNamesTheH200) {
+  FakeDevice h200("h200");
+  std::string remark;
+  auto t = liveTarget(&remark);
+  ASSERT_TRUE(t) << t.error().str();
+  EXPECT_EQ(t->name, "sm_90a");
+  EXPECT_EQ(t->part, "H200 SXM 141GB");
+  EXPECT_DOUBLE_EQ(t->hbmBytesPerSec, 4.3e12);
+  EXPECT_EQ(t->hbmBasis, "measured copy");
+  EXPECT_EQ(t->l2Bytes, 60 * 1024 * 1024);
+  EXPECT_EQ(remark, "live device NVIDIA H200: NVIDIA H200 is the H200 SXM "
+                    "141GB (sm_90a): table figures, HBM 4.30 TB/s measured "
+                    "copy; SM count, shared memory and L2 size read from the "
+                    "driver");
+  // The remark may be null.
+  EXPECT_TRUE(liveTarget(nullptr));
+}
+
+TEST_F(FakeDriver, LiveTargetDerivesAnUnknownPart) {
+  // The fake fails the SM clock query: read as unknown, not an error.
+  FakeDevice unknown("unknown");
+  auto info = queryDevice(0);
+  ASSERT_TRUE(info) << info.error().str();
+  EXPECT_EQ(info->smClockKHz, 0);
+  std::string remark;
+  auto t = liveTarget(&remark);
+  ASSERT_TRUE(t) << t.error().str();
+  EXPECT_EQ(t->name, "sm_90a");
+  EXPECT_EQ(t->part, "NVIDIA H100 PCIe");
+  EXPECT_EQ(t->smCount, 114);
+  EXPECT_EQ(t->l2Bytes, 50 * 1024 * 1024);
+  // 2 x 1593 MHz x 5120 bits / 8, 90% of it.
+  EXPECT_DOUBLE_EQ(t->hbmBytesPerSec, 0.9 * 2 * 1593e6 * 640);
+  // 114 SMs x the H100 SXM5's 1980 MHz (no clock from the driver) x 2731.
+  EXPECT_DOUBLE_EQ(t->mmaPeakFlops, 114 * 1980e6 * (4096.0 * 2 / 3));
+  EXPECT_NE(remark.find("live device NVIDIA H100 PCIe: NVIDIA H100 PCIe is "
+                        "not in the table (sm_90a parts: H100 SXM5 80GB, "
+                        "H200 SXM 141GB)"),
+            std::string::npos)
+      << remark;
+  EXPECT_NE(remark.find("HBM 2.04 TB/s derived as 2 x 1593 MHz memory clock "
+                        "x 5120-bit bus / 8"),
+            std::string::npos)
+      << remark;
+  EXPECT_NE(remark.find("1980 MHz SM clock (the H100 SXM5 80GB's)"),
+            std::string::npos)
+      << remark;
 }
 
 TEST_F(FakeDriver, ContextsAndMemory) {
