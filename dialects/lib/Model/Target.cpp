@@ -161,9 +161,11 @@ const std::vector<PartInfo> &mlir::attn::model::knownParts() {
     p->notes = "H100 SXM5 spec; HBM 3.0 TB/s measured copy; mma.sync assumed "
                "2/3 of the wgmma peak";
 
-    // Measured on the lent H200 on 2026-12-02: 132 SMs, 232448 B opt-in
-    // shared memory per block, 228 KiB per SM, 60 MiB L2, 1980 MHz max SM
-    // clock; a device-to-device copy reached 4.3 TB/s (spec 4.8, HBM3e) and
+    // Measured on the lent H200 on 2026-12-02 (driver 13000, "NVIDIA H200"):
+    // 132 SMs, 232448 B opt-in shared memory per block, 233472 B (228 KiB)
+    // per SM, 62914560 B (60 MiB) L2, 1980 MHz SM clock, 3201 MHz memory
+    // clock on a 6016-bit bus (2 x 3201 MHz x 752 B = 4.81 TB/s, the 4.8
+    // TB/s HBM3e spec); a device-to-device copy reached 4.3 TB/s and
     // a bf16 dense matmul 770-800 TFLOP/s (wgmma spec 989). The same GH100
     // die as the H100, so mma.sync is assumed at 2/3 of 989 as there.
     p = &v.emplace_back();
@@ -174,7 +176,7 @@ const std::vector<PartInfo> &mlir::attn::model::knownParts() {
     p->smCount = 132;
     p->l2Bytes = 60 * MiB;
     p->smClockMHz = 1980;
-    p->memClockMHz = 3201, p->memBusWidthBits = 6144;
+    p->memClockMHz = 3201, p->memBusWidthBits = 6016;
     p->hbmSpecBytesPerSec = 4.8 * TB;
     p->hbmBytesPerSec = 4.3 * TB; // measured device-to-device copy, lent H200
     p->hbmBasis = "measured copy";

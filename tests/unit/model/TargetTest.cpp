@@ -146,7 +146,7 @@ static DeviceProperties h200Device() {
   d.l2Bytes = 60 * 1024 * 1024;
   d.smClockKHz = 1980000;
   d.memClockKHz = 3201000;
-  d.memBusWidthBits = 6144;
+  d.memBusWidthBits = 6016;
   return d;
 }
 
@@ -155,7 +155,7 @@ TEST(Target, FromDeviceRecognisesTheH200) {
   TargetInfo t = fromDevice(h200Device(), &remark);
   EXPECT_EQ(t.name, "sm_90a");
   EXPECT_EQ(t.part, "H200 SXM 141GB");
-  // Table figures, not derived ones (2 x 3201 MHz x 768 B would be 4.92).
+  // Table figures, not derived ones (2 x 3201 MHz x 752 B would be 4.81).
   EXPECT_DOUBLE_EQ(t.hbmBytesPerSec, 4.3e12);
   EXPECT_DOUBLE_EQ(t.hbmSpecBytesPerSec, 4.8e12);
   EXPECT_DOUBLE_EQ(t.mmaPeakFlops, 660e12);

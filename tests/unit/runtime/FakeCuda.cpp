@@ -167,7 +167,7 @@ CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice) {
                                        : 0;
     break;
   case CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH:
-    *v = device() == Device::H200      ? 6144
+    *v = device() == Device::H200      ? 6016
          : device() == Device::Unknown ? 5120
                                        : 0;
     break;

@@ -89,7 +89,7 @@ TEST_F(FakeDriver, DeviceQueryReadsClocksAndL2) {
   EXPECT_EQ(info->l2Bytes, 60 * 1024 * 1024);
   EXPECT_EQ(info->smClockKHz, 1980000);
   EXPECT_EQ(info->memClockKHz, 3201000);
-  EXPECT_EQ(info->memBusWidthBits, 6144);
+  EXPECT_EQ(info->memBusWidthBits, 6016);
   EXPECT_EQ(info->regsPerSm, 65536);
   EXPECT_EQ(info->maxThreadsPerSm, 2048);
   EXPECT_EQ(info->maxBlocksPerSm, 32);
