@@ -35,11 +35,19 @@ Expected<model::TargetInfo> attnc::resolveTarget(const CompileOptions &options,
   else
     liveError = t.takeError();
   if (options.target.empty()) {
-    if (live && (options.part.empty() ||
-                 llvm::StringRef(live->part)
-                     .starts_with_insensitive(options.part))) {
+    const model::PartInfo *asked =
+        options.part.empty() ? nullptr : model::findPart(options.part);
+    if (live && (options.part.empty() || (asked && asked->name == live->part))) {
       say(liveRemark);
       return *live;
+    }
+    // A part alone names its own arch.
+    if (asked && (!live || asked->arch != live->name)) {
+      std::optional<model::TargetInfo> t = model::lookupPart(options.part);
+      if (t) {
+        say("figures of " + t->part);
+        return *t;
+      }
     }
     if (!live && !fallbackArch)
       return std::move(liveError->addContext(
