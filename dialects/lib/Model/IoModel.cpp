@@ -3,6 +3,8 @@
 #include "attn/Kernel/Masks.h"
 
 #include <algorithm>
+#include <climits>
+#include <vector>
 #include <cmath>
 
 using namespace mlir::attn::model;
@@ -28,13 +30,112 @@ mlir::attn::model::keyRange(const AttentionProblem &p, int64_t q0,
   return {lo, hi};
 }
 
-int64_t mlir::attn::model::allowedPairs(const AttentionProblem &p) {
-  int64_t pairs = 0;
-  for (int64_t i = 0; i < p.seqQ; ++i) {
-    auto [lo, hi] = keyRange(p, i, i + 1);
-    pairs += hi - lo;
+namespace {
+/// Counts are computed in long double: exact for integers below 2^64 (a
+/// 64-bit mantissa), and a product of dims that overflows 64 bits stays a
+/// finite number to clamp instead of wrapping.
+using Wide = long double;
+
+/// `x` clamped to int64; sets `saturated` when it had to clamp.
+int64_t saturate(Wide x, bool &saturated) {
+  const Wide hi = Wide(INT64_MAX), lo = Wide(INT64_MIN);
+  if (!(x <= hi) || x < lo) {
+    saturated = true;
+    return x < lo ? INT64_MIN : INT64_MAX;
   }
-  return pairs;
+  return int64_t(x);
+}
+
+/// round(x * density) of a wide count, clamped to int64.
+int64_t scaled(Wide x, double density, bool &saturated) {
+  if (density == 1.0)
+    return saturate(x, saturated);
+  double v = double(x) * density;
+  if (!(v < 9.2e18)) {
+    saturated = true;
+    return INT64_MAX;
+  }
+  return std::llround(v);
+}
+
+/// Keys row i may attend (causal/window band; 0 when none).
+int64_t rowKeys(const AttentionProblem &p, int64_t i) {
+  auto [lo, hi] = keyRange(p, i, i + 1);
+  return hi - lo;
+}
+
+/// Sum of rowKeys over every row, exactly, in O(1): rowKeys is piecewise
+/// linear in i (slopes -1, 0 or 1) with breakpoints where a band edge meets
+/// 0 or m, and where the band closes; between breakpoints the sum of a
+/// linear sequence is (first + last) * count / 2.
+Wide allowedPairsWide(const AttentionProblem &p) {
+  const int64_t n = p.seqQ, m = p.seqK;
+  if (n <= 0 || m <= 0)
+    return 0;
+  const Wide diag = Wide(m) - n;
+  Wide left = p.window ? p.window->left : 0,
+       right = p.window ? p.window->right : 0;
+  // Candidate breakpoints (each +-1) where lo(i) or hi(i) reaches 0 or m.
+  std::vector<Wide> cuts = {0, Wide(n)};
+  auto add = [&](Wide x) {
+    for (Wide d : {Wide(-1), Wide(0), Wide(1)})
+      if (x + d > 0 && x + d < n)
+        cuts.push_back(x + d);
+  };
+  Wide loEdge = diag - left;   // lo(i) = i + loEdge (window)
+  Wide hiCausal = diag + 1;    // hi(i) = i + hiCausal (causal)
+  Wide hiWindow = diag + right + 1;
+  for (Wide e : {loEdge, hiCausal, hiWindow}) {
+    add(-e);
+    add(Wide(m) - e);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  Wide total = 0;
+  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+    int64_t s = int64_t(cuts[c]), e = int64_t(cuts[c + 1]); // rows [s, e)
+    int64_t fs = rowKeys(p, s), fl = rowKeys(p, e - 1);
+    if (e - s <= 2) {
+      total += fs + (e - s == 2 ? fl : 0);
+      continue;
+    }
+    int64_t slope = rowKeys(p, s + 1) - fs;
+    if (Wide(fl) - fs == Wide(slope) * Wide(e - 1 - s)) {
+      total += (Wide(fs) + fl) * (e - s) / 2; // linear on [s, e)
+      continue;
+    }
+    // The band closes inside the segment (rowKeys reaches 0 and stays):
+    // split at the last row with keys, found by bisection on the monotone
+    // part.
+    int64_t a = s, b = e - 1; // rowKeys(a) > 0 or == 0 ...
+    bool decreasing = slope < 0;
+    while (a < b) {
+      int64_t mid = a + (b - a) / 2;
+      bool positive = rowKeys(p, mid) > 0;
+      if (decreasing ? positive : !positive)
+        a = mid + 1;
+      else
+        b = mid;
+    }
+    int64_t split = a; // first row of the second linear piece
+    for (auto [x, y] : {std::pair<int64_t, int64_t>{s, split}, {split, e}}) {
+      if (y <= x)
+        continue;
+      total += (Wide(rowKeys(p, x)) + rowKeys(p, y - 1)) * (y - x) / 2;
+    }
+  }
+  return total;
+}
+
+/// Above this many query blocks per head, estimateTiled samples blocks
+/// instead of walking every one (a report must never take long).
+constexpr int64_t kExactQueryBlocks = int64_t(1) << 22;
+constexpr int64_t kSampledQueryBlocks = int64_t(1) << 16;
+} // namespace
+
+int64_t mlir::attn::model::allowedPairs(const AttentionProblem &p) {
+  bool saturated = false;
+  return saturate(allowedPairsWide(p), saturated);
 }
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -46,53 +147,75 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   const int64_t eb = p.elementBytes, n = p.seqQ, m = p.seqK;
   const int64_t d = p.headDim, dv = p.headDimV;
   const int64_t bm = tile.blockM, bn = tile.blockN;
-  const int64_t headsQ = p.batch * p.headsQ;   // (b, h) pairs of queries
-  const int64_t headsKV = p.batch * p.headsKV; // (b, h) pairs of K/V
+  const Wide headsQ = Wide(p.batch) * p.headsQ;   // (b, h) pairs of queries
+  const Wide headsKV = Wide(p.batch) * p.headsKV; // (b, h) pairs of K/V
   const double density = p.blockDensity;
+  bool &sat = e.saturated;
+  if (n <= 0 || m <= 0 || bm <= 0 || bn <= 0)
+    return e;
 
   // Per query head: walk the query blocks, count the K/V blocks each one
   // loads (partial last blocks load only their valid rows) and the union of
-  // key rows any block loads (for the L2 lower bound).
+  // key rows any block loads (for the L2 lower bound). Beyond
+  // kExactQueryBlocks the blocks are sampled evenly and the sums scaled.
   int64_t qBlocks = ceilDiv(n, bm), kBlocks = ceilDiv(m, bn);
-  int64_t kvRows = 0, tiles = 0, unionLo = m, unionHi = 0;
-  for (int64_t qb = 0; qb < qBlocks; ++qb) {
+  int64_t step = 1;
+  if (qBlocks > kExactQueryBlocks) {
+    step = ceilDiv(qBlocks, kSampledQueryBlocks);
+    e.approximate = true;
+  }
+  Wide kvRows = 0, tiles = 0;
+  int64_t unionLo = m, unionHi = 0, sampled = 0;
+  auto visit = [&](int64_t qb, bool count) {
     int64_t q0 = qb * bm, q1 = std::min(n, q0 + bm);
     auto [lo, hi] = keyRange(p, q0, q1);
     if (lo >= hi)
-      continue; // fully masked query block: writes O = 0 and LSE = -inf
+      return; // fully masked query block: writes O = 0 and LSE = -inf
     int64_t kb0 = lo / bn, kb1 = ceilDiv(hi, bn);
-    tiles += kb1 - kb0;
-    kvRows += std::min(m, kb1 * bn) - kb0 * bn;
+    if (count) {
+      tiles += kb1 - kb0;
+      kvRows += std::min(m, kb1 * bn) - kb0 * bn;
+    }
     unionLo = std::min(unionLo, kb0 * bn);
     unionHi = std::max(unionHi, std::min(m, kb1 * bn));
+  };
+  for (int64_t qb = 0; qb < qBlocks; qb += step) {
+    visit(qb, true);
+    ++sampled;
   }
-  e.blocksTotal = qBlocks * kBlocks;
-  e.blocksVisited = tiles * density;
+  if (step > 1) {
+    visit(qBlocks - 1, false); // the union's ends are the extreme blocks
+    tiles = tiles * qBlocks / sampled;
+    kvRows = kvRows * qBlocks / sampled;
+  }
+  e.blocksTotal = saturate(Wide(qBlocks) * kBlocks, sat);
+  e.blocksVisited = double(tiles) * density;
 
-  e.qBytes = headsQ * n * d * eb;
-  e.kvBytes = std::llround(double(headsQ * kvRows * (d + dv) * eb) * density);
-  e.bytesRead = e.qBytes + e.kvBytes;
-  e.oBytes = headsQ * n * dv * eb;
-  e.lseBytes = p.returnsLse ? headsQ * n * 4 : 0;
-  e.bytesWritten = e.oBytes + e.lseBytes;
+  e.qBytes = saturate(headsQ * n * d * eb, sat);
+  e.kvBytes = scaled(headsQ * kvRows * (d + dv) * eb, density, sat);
+  e.bytesRead = saturate(Wide(e.qBytes) + e.kvBytes, sat);
+  e.oBytes = saturate(headsQ * n * dv * eb, sat);
+  e.lseBytes = p.returnsLse ? saturate(headsQ * n * 4, sat) : 0;
+  e.bytesWritten = saturate(Wide(e.oBytes) + e.lseBytes, sat);
   int64_t unionRows = std::max<int64_t>(0, unionHi - unionLo);
-  e.bytesReadL2 =
-      e.qBytes +
-      std::llround(double(headsKV * unionRows * (d + dv) * eb) * density);
+  e.bytesReadL2 = saturate(
+      Wide(e.qBytes) +
+          scaled(headsKV * unionRows * (d + dv) * eb, density, sat),
+      sat);
 
-  int64_t pairs = allowedPairs(p);
-  e.unmaskedFraction = n > 0 && m > 0 ? double(pairs) / (double(n) * m) : 0;
-  e.flops = double(headsQ) * pairs * 2.0 * (d + dv) * density;
-  e.flopsExecuted =
-      double(headsQ) * tiles * double(bm * bn) * 2.0 * (d + dv) * density;
-  int64_t bytes = e.bytesTotal();
+  Wide pairs = allowedPairsWide(p);
+  e.unmaskedFraction = double(pairs) / (double(n) * double(m));
+  e.flops = double(headsQ) * double(pairs) * 2.0 * (d + dv) * density;
+  e.flopsExecuted = double(headsQ) * double(tiles) * double(bm * bn) * 2.0 *
+                    (d + dv) * density;
+  double bytes = double(e.bytesRead) + double(e.bytesWritten);
   e.arithmeticIntensity = bytes > 0 ? e.flops / bytes : 0;
 
   // Lower bound: every byte must cross HBM at least once (the L2-aware
   // count) and every visited tile must go through the tensor cores.
   double peak = target.peakFlops(p.elementBytes);
   e.memoryTime = target.hbmBytesPerSec > 0
-                     ? double(e.bytesReadL2 + e.bytesWritten) /
+                     ? (double(e.bytesReadL2) + double(e.bytesWritten)) /
                            target.hbmBytesPerSec
                      : 0;
   e.computeTime = peak > 0 ? e.flopsExecuted / peak : 0;
@@ -106,19 +229,20 @@ UnfusedEstimate mlir::attn::model::estimateUnfused(const TargetInfo &target,
   UnfusedEstimate u;
   const int64_t eb = p.elementBytes, n = p.seqQ, m = p.seqK;
   const int64_t d = p.headDim, dv = p.headDimV;
-  const int64_t heads = p.batch * p.headsQ;
-  const int64_t nm = n * m;
-  u.scoreMatrixBytes = heads * nm * eb;
+  const Wide heads = Wide(p.batch) * p.headsQ;
+  const Wide nm = Wide(n) * m;
+  bool &sat = u.saturated;
+  u.scoreMatrixBytes = saturate(heads * nm * eb, sat);
 
   // Per query head, in elements of the input dtype unless noted.
-  int64_t read = n * d + m * d; // S = Q K^T reads Q, K
-  int64_t written = nm;         //   and writes S
+  Wide read = Wide(n) * d + Wide(m) * d; // S = Q K^T reads Q, K
+  Wide written = nm;           //   and writes S
   bool masked = p.causal || p.window || p.blockDensity < 1.0;
   if (masked) {
     read += nm; // masked_fill reads S
     written += nm; // and writes it back
   }
-  int64_t extraBytesRead = 0, extraBytesWritten = 0;
+  Wide extraBytesRead = 0, extraBytesWritten = 0;
   if (p.returnsLse) {
     read += nm;                  // logsumexp(S) reads S
     extraBytesWritten += n * 4;  // and writes n f32
@@ -133,13 +257,15 @@ UnfusedEstimate mlir::attn::model::estimateUnfused(const TargetInfo &target,
   read += nm + m * dv; // O = P V reads P and V
   written += n * dv;   //   and writes O
 
-  u.bytesRead = heads * (read * eb + extraBytesRead);
-  u.bytesWritten = heads * (written * eb + extraBytesWritten);
+  u.bytesRead = saturate(heads * (read * eb + extraBytesRead), sat);
+  u.bytesWritten = saturate(heads * (written * eb + extraBytesWritten), sat);
   u.flops = double(heads) * double(nm) * 2.0 * (d + dv);
-  u.arithmeticIntensity = u.flops / double(std::max<int64_t>(1, u.bytesTotal()));
+  u.arithmeticIntensity =
+      u.flops / std::max(1.0, double(u.bytesRead) + double(u.bytesWritten));
   double peak = target.peakFlops(p.elementBytes);
   u.memoryTime = target.hbmBytesPerSec > 0
-                     ? double(u.bytesTotal()) / target.hbmBytesPerSec
+                     ? (double(u.bytesRead) + double(u.bytesWritten)) /
+                           target.hbmBytesPerSec
                      : 0;
   u.computeTime = peak > 0 ? u.flops / peak : 0;
   u.timeLowerBound = std::max(u.memoryTime, u.computeTime);
@@ -150,7 +276,7 @@ UnfusedEstimate mlir::attn::model::estimateUnfused(const TargetInfo &target,
 double mlir::attn::model::unfusedToTiledRatio(const UnfusedEstimate &unfused,
                                               const IoEstimate &tiled,
                                               bool l2Aware) {
-  int64_t t = l2Aware ? tiled.bytesReadL2 + tiled.bytesWritten
+  int64_t t = l2Aware ? saturatingAdd(tiled.bytesReadL2, tiled.bytesWritten)
                       : tiled.bytesTotal();
   return t > 0 ? double(unfused.bytesTotal()) / double(t) : 0.0;
 }
@@ -180,7 +306,9 @@ static void bytesWithMiB(llvm::raw_ostream &os, int64_t bytes) {
 }
 
 static void ratio(llvm::raw_ostream &os, int64_t num, int64_t den) {
-  if (den > 0)
+  if (num == INT64_MAX || den == INT64_MAX)
+    os << "n/a (clamped)";
+  else if (den > 0)
     os << llvm::format("%.2f", double(num) / double(den)) << "x";
   else
     os << "n/a";
@@ -281,5 +409,13 @@ std::string mlir::attn::model::formatReport(llvm::StringRef kernelName,
      << " TB/s, "
      << llvm::format("%.1f", target.peakFlops(p.elementBytes) / 1e12)
      << " TFLOP/s\n";
+  if (t.approximate)
+    row("note") << "the tiled counts sample "
+                << "every query block's pattern evenly (too many query "
+                   "blocks to walk each one); the L2 bound and FLOPs are "
+                   "exact\n";
+  if (t.saturated || n.saturated)
+    row("note") << "some byte counts exceed 2^63 - 1 and are shown "
+                   "clamped to 9223372036854775807 B\n";
   return s;
 }

@@ -18,6 +18,7 @@
 #include "attn/Model/SramModel.h"
 #include "attn/Model/Target.h"
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 
@@ -44,6 +45,14 @@ struct AttentionProblem {
     return KernelShape{int(headDim), int(headDimV), elementBytes, true};
   }
 };
+
+/// a + b, clamped to the int64 range.
+inline int64_t saturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return a > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
 
 /// Which resource the time bound comes from.
 enum class Bound { Memory, Compute };
@@ -79,7 +88,12 @@ struct IoEstimate {
   double memoryTime = 0, computeTime = 0;
   Bound bound = Bound::Memory;
 
-  int64_t bytesTotal() const { return bytesRead + bytesWritten; }
+  /// Some rows were sampled, not all counted (huge sequence lengths).
+  bool approximate = false;
+  /// A byte count did not fit 64 bits and was clamped to INT64_MAX.
+  bool saturated = false;
+
+  int64_t bytesTotal() const { return saturatingAdd(bytesRead, bytesWritten); }
 };
 
 struct UnfusedEstimate {
@@ -93,7 +107,10 @@ struct UnfusedEstimate {
   double memoryTime = 0, computeTime = 0;
   Bound bound = Bound::Memory;
 
-  int64_t bytesTotal() const { return bytesRead + bytesWritten; }
+  /// A byte count did not fit 64 bits and was clamped to INT64_MAX.
+  bool saturated = false;
+
+  int64_t bytesTotal() const { return saturatingAdd(bytesRead, bytesWritten); }
 };
 
 /// Tiled (FlashAttention forward) kernel with `tile` on `target`.
