@@ -16,12 +16,19 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <iostream>
+#include <new>
+
 #include <CLI/CLI.hpp>
 
 static int notBuilt(const char *name) {
   llvm::errs() << "error: 'attnc " << name << "' is not built yet\n";
   return 1;
 }
+
+// Largest tile edge the flags accept (the SRAM model refuses what does not
+// fit; this only keeps absurd numbers from being narrowed).
+constexpr int kMaxTile = 4096;
 
 int main(int argc, char **argv) {
   CLI::App app{"attnc: compiles attention specifications (.attn) into "
@@ -60,11 +67,16 @@ int main(int argc, char **argv) {
                       "has symbols (default 1,16,16,4096,4096)");
   compile->add_option("--sram-budget", opts.sramBudgetBytes,
                       "Shared memory budget per block in bytes (0 = the "
-                      "target's opt-in maximum)");
-  compile->add_option("--block-m", opts.blockM, "Query rows per tile (Br)");
-  compile->add_option("--block-n", opts.blockN, "Key rows per tile (Bc)");
-  compile->add_option("--warps", opts.warps, "Warps per thread block");
-  compile->add_option("--stages", opts.stages, "K/V copy pipeline depth");
+                      "target's opt-in maximum)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
+  compile->add_option("--block-m", opts.blockM, "Query rows per tile (Br)")
+      ->check(CLI::Range(0, kMaxTile));
+  compile->add_option("--block-n", opts.blockN, "Key rows per tile (Bc)")
+      ->check(CLI::Range(0, kMaxTile));
+  compile->add_option("--warps", opts.warps, "Warps per thread block")
+      ->check(CLI::Range(0, 32));
+  compile->add_option("--stages", opts.stages, "K/V copy pipeline depth")
+      ->check(CLI::Range(0, 16));
 
   attnc::tool::RunOptions runOpts;
   CLI::App *run = app.add_subcommand(
@@ -110,10 +122,14 @@ int main(int argc, char **argv) {
   bench->add_option("--target", benchOpts.target,
                     "Compile for this target instead of the GPU's own");
   bench->add_flag("-v,--verbose", benchOpts.verbose, "Print cache hits and compile times");
-  bench->add_option("--block-m", benchOpts.blockM, "Query rows per tile (0 = SRAM model)");
-  bench->add_option("--block-n", benchOpts.blockN, "Key rows per tile (0 = SRAM model)");
-  bench->add_option("--warps", benchOpts.warps, "Warps per block (0 = SRAM model)");
-  bench->add_option("--stages", benchOpts.stages, "K/V pipeline depth (0 = SRAM model)");
+  bench->add_option("--block-m", benchOpts.blockM, "Query rows per tile (0 = SRAM model)")
+      ->check(CLI::Range(0, kMaxTile));
+  bench->add_option("--block-n", benchOpts.blockN, "Key rows per tile (0 = SRAM model)")
+      ->check(CLI::Range(0, kMaxTile));
+  bench->add_option("--warps", benchOpts.warps, "Warps per block (0 = SRAM model)")
+      ->check(CLI::Range(0, 32));
+  bench->add_option("--stages", benchOpts.stages, "K/V pipeline depth (0 = SRAM model)")
+      ->check(CLI::Range(0, 16));
   CLI::App *tune = app.add_subcommand(
       "tune", "Search tile sizes for a kernel (not built yet)");
   tune->allow_extras();
@@ -132,10 +148,17 @@ int main(int argc, char **argv) {
     return code == 0 ? 0 : 1;
   }
 
-  if (run->parsed())
-    return attnc::tool::runRun(runOpts);
-  if (bench->parsed())
-    return attnc::tool::runBench(benchOpts);
+  // Host allocations for inputs are sized by the user; running out of memory
+  // is an error message, not an abort.
+  try {
+    if (run->parsed())
+      return attnc::tool::runRun(runOpts);
+    if (bench->parsed())
+      return attnc::tool::runBench(benchOpts);
+  } catch (const std::bad_alloc &) {
+    std::cerr << "error: out of host memory for the inputs of this shape\n";
+    return 1;
+  }
   if (tune->parsed())
     return notBuilt("tune");
 
@@ -150,7 +173,7 @@ int main(int argc, char **argv) {
   if (!reportShape.empty()) {
     attnc::tool::Shape shape;
     std::string error;
-    if (!attnc::tool::parseShape(reportShape, shape, error)) {
+    if (!attnc::tool::parseShape(reportShape, shape, error, "--report-shape")) {
       llvm::errs() << "error: " << error << "\n";
       return 1;
     }
