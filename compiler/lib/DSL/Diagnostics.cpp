@@ -1,6 +1,7 @@
 //===- Diagnostics.cpp - errors of the attention DSL ----------------------===//
 #include "attnc/DSL/Diagnostics.h"
 
+#include <cstdio>
 #include <sstream>
 
 using namespace attnc::dsl;
@@ -58,13 +59,25 @@ std::string DiagnosticEngine::format(const Diagnostic &d) const {
     from = col > kMaxShown / 2 ? d.loc.offset - kMaxShown / 2 : begin;
     to = std::min(end, from + kMaxShown);
   }
-  std::string line(source.substr(from, to - from));
-  std::string caret;
-  for (size_t i = from; i < d.loc.offset && i < to; ++i)
-    caret += source[i] == '\t' ? '\t' : ' ';
-  for (char &c : line)
-    if (c == '\r')
-      c = ' ';
+  // Control characters (an ESC starts terminal sequences that retitle or
+  // rewrite the terminal) are shown as visible \xNN escapes; the caret line
+  // is padded by the same widths so it stays under the column.
+  std::string line, caret;
+  for (size_t i = from; i < to; ++i) {
+    unsigned char c = static_cast<unsigned char>(source[i]);
+    std::string shown;
+    if (c == '\t')
+      shown = "\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      shown = buf;
+    } else
+      shown = std::string(1, char(c));
+    line += shown;
+    if (i < d.loc.offset)
+      caret += c == '\t' ? std::string("\t") : std::string(shown.size(), ' ');
+  }
   os << line << '\n' << caret << "^\n";
   return os.str();
 }
