@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 using namespace mlir::attn::model;
 
@@ -37,6 +38,23 @@ int64_t mlir::attn::model::allowedPairs(const AttentionProblem &p) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Byte counts saturate at kSaturated (2^60), so absurd sizes (2^31-1 in every
+// dimension) print a huge count, never a negative one, and sums of a few of
+// them cannot overflow either.
+static constexpr int64_t kSaturated = int64_t(1) << 60;
+static int64_t satMul(std::initializer_list<int64_t> factors) {
+  __int128 r = 1;
+  for (int64_t f : factors) {
+    r *= f;
+    if (r > kSaturated || r < -kSaturated)
+      return kSaturated;
+  }
+  return int64_t(r);
+}
+static int64_t satRound(double x) {
+  return x >= double(kSaturated) ? kSaturated : std::llround(x);
+}
+
 IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
                                             const AttentionProblem &p,
                                             const TileConfig &tile) {
@@ -67,16 +85,16 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   e.blocksTotal = qBlocks * kBlocks;
   e.blocksVisited = tiles * density;
 
-  e.qBytes = headsQ * n * d * eb;
-  e.kvBytes = std::llround(double(headsQ * kvRows * (d + dv) * eb) * density);
+  e.qBytes = satMul({headsQ, n, d, eb});
+  e.kvBytes = satRound(double(satMul({headsQ, kvRows, d + dv, eb})) * density);
   e.bytesRead = e.qBytes + e.kvBytes;
-  e.oBytes = headsQ * n * dv * eb;
-  e.lseBytes = p.returnsLse ? headsQ * n * 4 : 0;
+  e.oBytes = satMul({headsQ, n, dv, eb});
+  e.lseBytes = p.returnsLse ? satMul({headsQ, n, 4}) : 0;
   e.bytesWritten = e.oBytes + e.lseBytes;
   int64_t unionRows = std::max<int64_t>(0, unionHi - unionLo);
   e.bytesReadL2 =
       e.qBytes +
-      std::llround(double(headsKV * unionRows * (d + dv) * eb) * density);
+      satRound(double(satMul({headsKV, unionRows, d + dv, eb})) * density);
 
   int64_t pairs = allowedPairs(p);
   e.unmaskedFraction = n > 0 && m > 0 ? double(pairs) / (double(n) * m) : 0;
