@@ -4,6 +4,7 @@
 #include "Hash.h"
 #include "attnc/Version.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 namespace attnc {
@@ -21,6 +23,7 @@ namespace attnc {
 constexpr char KernelCache::kMagic[9];
 constexpr unsigned KernelCache::kFormatVersion;
 constexpr size_t KernelCache::kHeaderSize;
+constexpr size_t KernelCache::kMaxEntryBytes;
 
 namespace {
 
@@ -53,7 +56,7 @@ int makeDirs(const std::string &path) {
     partial = path.substr(0, pos);
     if (partial.empty())
       continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
       return errno;
   }
   struct stat st;
@@ -136,12 +139,47 @@ KernelCache::KernelCache(KernelCacheOptions options)
          std::strerror(err) + "); caching in memory only");
     return;
   }
+  // As ssh does with ~/.ssh: a directory that another user owns or can
+  // write could hold a planted kernel, so it is not used.
+  struct stat st;
+  if (::lstat(dir_.c_str(), &st) == 0 &&
+      (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+    warn("kernel cache directory " + dir_ +
+         (st.st_uid != ::geteuid()
+              ? " is owned by uid " + std::to_string(st.st_uid) +
+                    ", not by this user"
+              : std::string(" is writable by other users")) +
+         "; caching in memory only");
+    return;
+  }
   if (::access(dir_.c_str(), W_OK | X_OK) != 0) {
     warn("kernel cache directory " + dir_ + " is not writable (" +
          std::strerror(errno) + "); caching in memory only");
     return;
   }
   diskEnabled_ = true;
+  removeStaleTemporaries();
+}
+
+void KernelCache::removeStaleTemporaries() {
+  // Writers that died leave ".<key>.tmp.*" files; remove this user's that
+  // are more than an hour old (a live writer finishes in seconds).
+  DIR *d = ::opendir(dir_.c_str());
+  if (!d)
+    return;
+  time_t now = ::time(nullptr);
+  while (struct dirent *e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() < 70 || name[0] != '.' ||
+        name.compare(65, 5, ".tmp.") != 0 || !isHexKey(name.substr(1, 64)))
+      continue;
+    std::string path = dir_ + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_uid == ::geteuid() && now - st.st_mtime > 3600)
+      ::unlink(path.c_str());
+  }
+  ::closedir(d);
 }
 
 KernelCache &KernelCache::global() {
@@ -229,17 +267,41 @@ std::shared_ptr<CompiledBinary> KernelCache::readEntry(const std::string &key) {
   if (!diskEnabled() || !isHexKey(key))
     return nullptr;
   std::string path = entryPath(key);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NOFOLLOW | O_NONBLOCK: a symlink, FIFO or device at an entry path is
+  // refused (never followed, never blocked on); the size is checked before a
+  // byte is read, and the entry must be a regular file of this user.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    if (errno != ENOENT)
+    if (errno == ELOOP)
+      warn("ignoring kernel cache entry " + path + ": it is a symbolic link");
+    else if (errno != ENOENT)
       warn("cannot open kernel cache entry " + path + ": " +
            std::strerror(errno));
     return nullptr;
   }
+  struct stat st;
+  std::string refuse;
+  if (::fstat(fd, &st) != 0)
+    refuse = std::string("cannot stat it: ") + std::strerror(errno);
+  else if (!S_ISREG(st.st_mode))
+    refuse = "it is not a regular file";
+  else if (st.st_uid != ::geteuid())
+    refuse = "it is owned by uid " + std::to_string(st.st_uid) +
+             ", not by this user";
+  else if (uint64_t(st.st_size) > kMaxEntryBytes)
+    refuse = "it is " + std::to_string(uint64_t(st.st_size)) +
+             " bytes, more than the " + std::to_string(kMaxEntryBytes) +
+             " an entry may have";
+  if (!refuse.empty()) {
+    ::close(fd);
+    warn("ignoring kernel cache entry " + path + ": " + refuse);
+    return nullptr;
+  }
   std::string bytes;
+  bytes.reserve(size_t(st.st_size));
   char buf[1 << 16];
   bool readFailed = false;
-  for (;;) {
+  while (bytes.size() <= kMaxEntryBytes) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR)
@@ -326,7 +388,7 @@ void KernelCache::writeEntry(const CompiledBinary &binary) {
                     std::to_string(::getpid()) + "." +
                     std::to_string(counter++) + "." + std::to_string(rd());
 
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     disableDisk("cannot write to kernel cache directory " + dir_ + " (" +
                 std::strerror(errno) + ")");

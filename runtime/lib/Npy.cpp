@@ -1,6 +1,11 @@
 //===- Npy.cpp - NumPy .npy reader and writer -----------------------------===//
 #include "attnc/Npy.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +17,8 @@ namespace attnc {
 namespace {
 
 const char kNpyMagic[] = "\x93NUMPY";
+// NumPy itself refuses headers over 10000 bytes unless told otherwise.
+constexpr size_t kMaxHeaderBytes = size_t(1) << 20;
 
 struct DTypeDescr {
   DType dtype;
@@ -22,98 +29,153 @@ Error npyError(const std::string &name, const std::string &problem) {
   return makeError(ErrorCode::Format, name + ": " + problem);
 }
 
-// Minimal parser for the header dict NumPy writes, e.g.
+// Parser of the header dict NumPy writes, e.g.
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+// It accepts exactly the Python literal grammar NumPy emits: string keys
+// 'descr', 'fortran_order' and 'shape' (each once), a string, True/False and
+// a tuple of non-negative integers with commas between the entries.
 class HeaderParser {
 public:
   explicit HeaderParser(const std::string &text) : s_(text) {}
 
-  // The raw value text after `'key':`, or false if the key is absent.
-  bool findValue(const std::string &key, size_t &pos) const {
-    for (const char *quote : {"'", "\""}) {
-      std::string k = quote + key + quote;
-      size_t at = s_.find(k);
-      if (at == std::string::npos)
-        continue;
-      at += k.size();
-      while (at < s_.size() && (s_[at] == ' ' || s_[at] == ':'))
-        ++at;
-      pos = at;
+  bool parse(std::string &problem) {
+    skipSpace();
+    if (!eat('{'))
+      return fail(problem, "malformed header (no {...} dictionary)");
+    bool first = true;
+    for (;;) {
+      skipSpace();
+      if (eat('}'))
+        break;
+      if (!first && !sawComma_)
+        return fail(problem, "malformed header: expected ',' or '}'");
+      std::string key;
+      if (!stringLit(key))
+        return fail(problem, "malformed header: expected a quoted key");
+      skipSpace();
+      if (!eat(':'))
+        return fail(problem, "malformed header: expected ':' after '" + key +
+                                 "'");
+      skipSpace();
+      if (key == "descr") {
+        if (haveDescr)
+          return fail(problem, "duplicate key 'descr' in the header");
+        if (!stringLit(descr))
+          return fail(problem, "header has no 'descr' string (structured "
+                               "dtypes are not supported)");
+        haveDescr = true;
+      } else if (key == "fortran_order") {
+        if (fortranOrder >= 0)
+          return fail(problem, "duplicate key 'fortran_order' in the header");
+        if (s_.compare(i_, 4, "True") == 0)
+          fortranOrder = 1, i_ += 4;
+        else if (s_.compare(i_, 5, "False") == 0)
+          fortranOrder = 0, i_ += 5;
+        else
+          return fail(problem, "header 'fortran_order' is not True/False");
+      } else if (key == "shape") {
+        if (haveShape)
+          return fail(problem, "duplicate key 'shape' in the header");
+        if (!tuple(problem))
+          return false;
+        haveShape = true;
+      } else {
+        return fail(problem, "unknown key '" + key + "' in the header");
+      }
+      first = false;
+      skipSpace();
+      sawComma_ = eat(',');
+    }
+    skipSpace();
+    if (i_ != s_.size())
+      return fail(problem, "malformed header: text after the dictionary");
+    if (!haveDescr)
+      return fail(problem, "header has no 'descr' string (structured dtypes "
+                           "are not supported)");
+    if (fortranOrder < 0)
+      return fail(problem, "header has no 'fortran_order' True/False");
+    if (!haveShape)
+      return fail(problem, "header has no 'shape' tuple");
+    return true;
+  }
+
+  std::string descr;
+  int fortranOrder = -1;
+  std::vector<int64_t> shape;
+
+private:
+  bool fail(std::string &problem, const std::string &why) {
+    problem = why;
+    return false;
+  }
+  void skipSpace() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' ||
+                              s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
+  }
+  bool eat(char c) {
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
       return true;
     }
     return false;
   }
-
-  bool stringValue(const std::string &key, std::string &out) const {
-    size_t pos;
-    if (!findValue(key, pos) || pos >= s_.size())
+  bool stringLit(std::string &out) {
+    if (i_ >= s_.size() || (s_[i_] != '\'' && s_[i_] != '"'))
       return false;
-    char q = s_[pos];
-    if (q != '\'' && q != '"')
-      return false;
-    size_t end = s_.find(q, pos + 1);
+    char q = s_[i_];
+    size_t end = s_.find(q, i_ + 1);
     if (end == std::string::npos)
       return false;
-    out = s_.substr(pos + 1, end - pos - 1);
+    out = s_.substr(i_ + 1, end - i_ - 1);
+    if (out.find('\\') != std::string::npos)
+      return false;
+    i_ = end + 1;
     return true;
   }
-
-  // 1 true, 0 false, -1 missing/malformed.
-  int boolValue(const std::string &key) const {
-    size_t pos;
-    if (!findValue(key, pos))
-      return -1;
-    if (s_.compare(pos, 4, "True") == 0)
-      return 1;
-    if (s_.compare(pos, 5, "False") == 0)
-      return 0;
-    return -1;
-  }
-
-  bool shapeValue(const std::string &key, std::vector<int64_t> &out,
-                  std::string &problem) const {
-    size_t pos;
-    if (!findValue(key, pos) || pos >= s_.size() || s_[pos] != '(') {
-      problem = "header has no 'shape' tuple";
-      return false;
-    }
-    size_t end = s_.find(')', pos);
-    if (end == std::string::npos) {
-      problem = "unterminated 'shape' tuple";
-      return false;
-    }
-    std::string body = s_.substr(pos + 1, end - pos - 1);
-    size_t i = 0;
-    while (i < body.size()) {
-      while (i < body.size() && (body[i] == ' ' || body[i] == ','))
-        ++i;
-      if (i >= body.size())
+  bool tuple(std::string &problem) {
+    if (!eat('('))
+      return fail(problem, "header 'shape' is not a tuple");
+    bool needComma = false, sawComma = false;
+    for (;;) {
+      skipSpace();
+      if (eat(')'))
         break;
-      size_t j = i;
-      while (j < body.size() && body[j] >= '0' && body[j] <= '9')
-        ++j;
-      // Python 2 era files may write 3L.
-      if (j == i) {
-        problem = "bad 'shape' entry in (" + body + ")";
-        return false;
+      if (eat(',')) {
+        if (!needComma)
+          return fail(problem, "bad 'shape' tuple: misplaced ','");
+        needComma = false, sawComma = true;
+        continue;
       }
+      if (needComma)
+        return fail(problem, "bad 'shape' tuple: expected ',' between entries");
+      size_t j = i_;
+      while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9')
+        ++j;
+      if (j == i_)
+        return fail(problem, "bad 'shape' entry (not a non-negative integer)");
+      if (j - i_ > 19)
+        return fail(problem, "'shape' entry out of range");
       errno = 0;
       unsigned long long v =
-          std::strtoull(body.substr(i, j - i).c_str(), nullptr, 10);
-      if (errno || v > uint64_t(std::numeric_limits<int64_t>::max())) {
-        problem = "'shape' entry out of range in (" + body + ")";
-        return false;
-      }
-      out.push_back(int64_t(v));
-      i = j;
-      if (i < body.size() && body[i] == 'L')
-        ++i;
+          std::strtoull(s_.substr(i_, j - i_).c_str(), nullptr, 10);
+      if (errno || v > uint64_t(std::numeric_limits<int64_t>::max()))
+        return fail(problem, "'shape' entry out of range");
+      shape.push_back(int64_t(v));
+      i_ = j;
+      if (i_ < s_.size() && s_[i_] == 'L') // Python 2 era files write 3L.
+        ++i_;
+      needComma = true;
     }
+    if (shape.size() == 1 && !sawComma)
+      return fail(problem, "bad 'shape' tuple: (n) needs a trailing comma");
     return true;
   }
 
-private:
   const std::string &s_;
+  size_t i_ = 0;
+  bool sawComma_ = false;
+  bool haveDescr = false, haveShape = false;
 };
 
 bool parseDescr(const std::string &descr, const NpyReadOptions &opts,
@@ -245,47 +307,55 @@ NpyArray NpyArray::zeros(DType dtype, std::vector<int64_t> shape) {
   return a;
 }
 
-Expected<NpyArray> parseNpy(const void *bytes, size_t size,
-                            const std::string &name, NpyReadOptions opts) {
-  const char *p = static_cast<const char *>(bytes);
-  if (size < 8 || std::memcmp(p, kNpyMagic, 6) != 0)
+namespace {
+/// Parses the prefix and header in the first `avail` bytes of a file of
+/// `fileSize` bytes; on success `array` has dtype and shape, `dataOffset` is
+/// where the data starts and `dataBytes` how many bytes it has. `needed` is set
+/// to the bytes required when `avail` is too short (then no error).
+Status parseHeader(const char *p, size_t avail, size_t fileSize,
+                   const std::string &name, const NpyReadOptions &opts,
+                   NpyArray &array, size_t &dataOffset, size_t &dataBytes,
+                   size_t &needed) {
+  needed = 0;
+  if (fileSize < 8 || avail < 8 || std::memcmp(p, kNpyMagic, 6) != 0)
     return npyError(name, "not a .npy file (bad magic; expected \\x93NUMPY)");
   unsigned major = uint8_t(p[6]), minor = uint8_t(p[7]);
   size_t prefix;
-  size_t headerLen;
-  if (major == 1) {
+  if (major == 1)
     prefix = 10;
-    if (size < prefix)
-      return npyError(name,
-                      "truncated header (file ends in the header length)");
-    headerLen = uint8_t(p[8]) | (size_t(uint8_t(p[9])) << 8);
-  } else if (major == 2 || major == 3) {
+  else if (major == 2 || major == 3)
     prefix = 12;
-    if (size < prefix)
-      return npyError(name,
-                      "truncated header (file ends in the header length)");
-    headerLen = uint8_t(p[8]) | (size_t(uint8_t(p[9])) << 8) |
-                (size_t(uint8_t(p[10])) << 16) | (size_t(uint8_t(p[11])) << 24);
-  } else {
+  else
     return npyError(name, "unsupported .npy format version " +
                               std::to_string(major) + "." +
                               std::to_string(minor) + " (1.0, 2.0, 3.0 known)");
+  if (fileSize < prefix)
+    return npyError(name, "truncated header (file ends in the header length)");
+  if (avail < prefix) {
+    needed = prefix;
+    return success();
   }
-  if (size - prefix < headerLen)
+  size_t headerLen = uint8_t(p[8]) | (size_t(uint8_t(p[9])) << 8);
+  if (prefix == 12)
+    headerLen |= (size_t(uint8_t(p[10])) << 16) | (size_t(uint8_t(p[11])) << 24);
+  if (fileSize - prefix < headerLen)
     return npyError(name, "truncated header: header says " +
                               std::to_string(headerLen) + " bytes, file has " +
-                              std::to_string(size - prefix));
+                              std::to_string(fileSize - prefix));
+  if (headerLen > kMaxHeaderBytes)
+    return npyError(name, "header of " + std::to_string(headerLen) +
+                              " bytes is too large (at most " +
+                              std::to_string(kMaxHeaderBytes) + ")");
+  if (avail < prefix + headerLen) {
+    needed = prefix + headerLen;
+    return success();
+  }
   std::string header(p + prefix, headerLen);
-  if (header.find('{') == std::string::npos ||
-      header.find('}') == std::string::npos)
-    return npyError(name, "malformed header (no {...} dictionary): " + header);
-
   HeaderParser parser(header);
-  std::string descr;
-  if (!parser.stringValue("descr", descr))
-    return npyError(name, "header has no 'descr' string (structured dtypes "
-                          "are not supported)");
-  NpyArray array;
+  std::string problem;
+  if (!parser.parse(problem))
+    return npyError(name, problem);
+  const std::string &descr = parser.descr;
   if (!parseDescr(descr, opts, array.dtype)) {
     std::string why = "unsupported dtype '" + descr + "'";
     if (!descr.empty() && descr[0] == '>')
@@ -293,48 +363,96 @@ Expected<NpyArray> parseNpy(const void *bytes, size_t size,
     return npyError(name, why + "; supported: <f2 <f4 <f8 <i4 |i1 |u1 <u2 "
                                 "<V2 (bfloat16)");
   }
-  int fortran = parser.boolValue("fortran_order");
-  if (fortran < 0)
-    return npyError(name, "header has no 'fortran_order' True/False");
-  if (fortran == 1)
+  if (parser.fortranOrder == 1)
     return npyError(name, "Fortran-order (column-major) arrays are not "
                           "supported; save with np.ascontiguousarray()");
-  std::string problem;
-  if (!parser.shapeValue("shape", array.shape, problem))
-    return npyError(name, problem);
-
+  array.shape = parser.shape;
   size_t elements = 0, want = 0;
   if (!shapeElements(array.shape, dtypeSize(array.dtype), elements, want))
     return npyError(name,
                     "shape " + shapeString(array.shape) + " is too large");
-  size_t have = size - prefix - headerLen;
+  size_t have = fileSize - prefix - headerLen;
   if (have != want)
     return npyError(
         name, std::string(have < want ? "truncated data" : "size mismatch") +
                   ": shape " + shapeString(array.shape) + " of " + descr +
                   " needs " + std::to_string(want) + " bytes, file has " +
                   std::to_string(have));
-  const uint8_t *data =
-      reinterpret_cast<const uint8_t *>(p + prefix + headerLen);
+  dataOffset = prefix + headerLen;
+  dataBytes = want;
+  return success();
+}
+} // namespace
+
+Expected<NpyArray> parseNpy(const void *bytes, size_t size,
+                            const std::string &name, NpyReadOptions opts) {
+  const char *p = static_cast<const char *>(bytes);
+  NpyArray array;
+  size_t offset = 0, want = 0, needed = 0;
+  if (Status st = parseHeader(p, size, size, name, opts, array, offset, want,
+                              needed);
+      !st)
+    return st.takeError();
+  const uint8_t *data = reinterpret_cast<const uint8_t *>(p + offset);
   array.data.assign(data, data + want);
   return array;
 }
 
 Expected<NpyArray> readNpy(const std::string &path, NpyReadOptions opts) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
+  // Like the DSL reader: O_NONBLOCK (a FIFO never blocks the open), regular
+  // files only, and the size is checked against the header before the data
+  // is read, so /dev/zero or a huge sparse file is refused, not slurped.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
     return makeError(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::IO,
                      path + ": cannot open: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return makeError(ErrorCode::IO,
+                     path + ": cannot stat: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return makeError(ErrorCode::InvalidArgument,
+                     path + ": not a regular file");
+  size_t fileSize = size_t(st.st_size);
   std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0)
-    bytes.insert(bytes.end(), buf, buf + n);
-  bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed)
-    return makeError(ErrorCode::IO, path + ": read error");
-  return parseNpy(bytes.data(), bytes.size(), path, opts);
+  auto readTo = [&](size_t n) -> bool {
+    size_t at = bytes.size();
+    bytes.resize(n);
+    while (at < n) {
+      ssize_t r = ::read(fd, bytes.data() + at, n - at);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return false;
+      at += size_t(r);
+    }
+    return true;
+  };
+  NpyArray array;
+  size_t offset = 0, want = 0, needed = std::min<size_t>(fileSize, 12);
+  for (;;) {
+    if (!readTo(needed))
+      return makeError(ErrorCode::IO, path + ": read error or file shrank");
+    if (Status s = parseHeader(reinterpret_cast<const char *>(bytes.data()),
+                               bytes.size(), fileSize, path, opts, array,
+                               offset, want, needed);
+        !s)
+      return s.takeError();
+    if (!needed)
+      break;
+  }
+  bytes.clear();
+  bytes.shrink_to_fit();
+  if (::lseek(fd, off_t(offset), SEEK_SET) < 0)
+    return makeError(ErrorCode::IO, path + ": cannot seek");
+  if (!readTo(want))
+    return makeError(ErrorCode::IO, path + ": read error or file shrank");
+  array.data = std::move(bytes);
+  return array;
 }
 
 Expected<std::vector<uint8_t>> serializeNpy(const NpyArray &array,

@@ -33,3 +33,8 @@ def has_gpu():
 
 if has_gpu():
     config.available_features.add("cuda-gpu")
+
+# A pretend libcuda (tests/unit/runtime/FakeCuda.cpp) for `attnc run` without
+# a GPU, and the .npy writer of the bad-input suite.
+config.substitutions.append(("%fakecuda", os.path.join(config.attnc_bin_dir, os.pardir, "lib", "libattnc-fake-cuda.so")))
+config.substitutions.append(("%mknpy", "python3 " + os.path.join(config.test_source_root, "badinput", "Inputs", "mknpy.py")))

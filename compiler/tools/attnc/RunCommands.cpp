@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <new>
 #include <random>
 #include <sstream>
 
@@ -49,9 +50,13 @@ HostTensor randomTensor(const std::vector<int64_t> &shape, ElementType e,
                         std::mt19937_64 &rng) {
   HostTensor t;
   t.shape = shape;
-  int64_t n = 1;
+  // The product can overflow int64 for absurd --shape values: refuse those
+  // as out of memory (main reports it) instead of wrapping.
+  unsigned __int128 total = 1;
   for (int64_t d : shape)
-    n *= d;
+    if ((total *= uint64_t(d)) > (unsigned __int128)(int64_t(1) << 40))
+      throw std::bad_alloc();
+  int64_t n = int64_t(total);
   std::normal_distribution<float> dist(0.f, 1.f);
   std::vector<float> f(n);
   for (float &x : f)
@@ -114,7 +119,7 @@ std::string fmtShape(const std::vector<int64_t> &s) {
 } // namespace
 
 bool attnc::tool::parseShape(const std::string &text, Shape &s,
-                             std::string &error) {
+                             std::string &error, const char *flag) {
   std::vector<int64_t> v;
   std::stringstream ss(text);
   std::string part;
@@ -122,7 +127,7 @@ bool attnc::tool::parseShape(const std::string &text, Shape &s,
     char *end = nullptr;
     long long x = std::strtoll(part.c_str(), &end, 10);
     if (part.empty() || *end || x <= 0 || x > (1ll << 31) - 1) {
-      error = "bad --shape '" + text + "': '" + part +
+      error = std::string("bad ") + flag + " '" + text + "': '" + part +
               "' is not a positive integer";
       return false;
     }
@@ -133,7 +138,7 @@ bool attnc::tool::parseShape(const std::string &text, Shape &s,
   else if (v.size() == 5)
     s = {v[0], v[1], v[2], v[3], v[4]};
   else {
-    error = "bad --shape '" + text +
+    error = std::string("bad ") + flag + " '" + text +
             "': expected b,hq,hk,n,m (or b,h,n), got " +
             std::to_string(v.size()) + " numbers";
     return false;
@@ -187,6 +192,44 @@ int attnc::tool::runRun(const RunOptions &o) {
   }
   int64_t b = q.shape[0], hq = q.shape[1], n = q.shape[2];
   int64_t hk = k.shape[1], m = k.shape[2];
+  // The files must agree with each other and with the spec: the launch and
+  // --check index them by these sizes.
+  {
+    const char *dimName[4] = {"batch", "heads", "seq", "head dim"};
+    struct Want {
+      const char *tensor;
+      const HostTensor *t;
+      int64_t dims[4];
+      const char *from[4];
+    } wants[] = {
+        {"q", &q, {b, hq, n, info.headDim},
+         {"q", "q", "q", "the spec"}},
+        {"k", &k, {b, hk, m, info.headDim},
+         {"q", "k", "k", "the spec"}},
+        {"v", &v, {b, hk, m, info.headDimV},
+         {"q", "k", "k", "the spec"}},
+    };
+    for (const Want &w : wants)
+      for (int d = 0; d < 4; ++d)
+        if (w.t->shape[d] != w.dims[d])
+          return fail("--" + std::string(w.tensor) + ": dimension " +
+                      std::to_string(d) + " (" + dimName[d] + ") is " +
+                      std::to_string(w.t->shape[d]) + " but " +
+                      (std::string(w.from[d]) == w.tensor
+                           ? std::string("")
+                           : std::string(w.from[d]) + "'s is ") +
+                      std::to_string(w.dims[d]) + "; " + w.tensor + " " +
+                      fmtShape(w.t->shape));
+    if (hk <= 0 || hq % hk != 0)
+      return fail("--k: " + std::to_string(hk) + " key/value heads do not "
+                  "divide q's " + std::to_string(hq) + " query heads");
+    for (const HostTensor *t : {&q, &k, &v})
+      for (int64_t d : t->shape)
+        if (d == 0 || d > std::numeric_limits<int32_t>::max())
+          return fail("--" + std::string(t == &q ? "q" : t == &k ? "k" : "v") +
+                      ": shape " + fmtShape(t->shape) +
+                      " has a dimension of 0 or more than 2^31-1");
+  }
 
   std::vector<int> lengths;
   std::vector<unsigned char> layout;
@@ -205,9 +248,15 @@ int attnc::tool::runRun(const RunOptions &o) {
         return fail(a.takeError().addContext("--lengths"));
       if (a->dtype != DType::I32 || a->shape.size() != 1 || a->shape[0] != b)
         return fail("--lengths " + o.lengths + ": expected int32 [" +
-                    std::to_string(b) + "], got shape " + fmtShape(a->shape));
+                    std::to_string(b) + "], got " + dtypeName(a->dtype) + " " +
+                    fmtShape(a->shape));
       lengths.resize(b);
       std::memcpy(lengths.data(), a->data.data(), b * 4);
+      for (int64_t i = 0; i < b; ++i)
+        if (lengths[i] < 0 || lengths[i] > m)
+          return fail("--lengths " + o.lengths + ": entry " +
+                      std::to_string(i) + " is " + std::to_string(lengths[i]) +
+                      ", outside [0, " + std::to_string(m) + "] (k's seq)");
     }
   }
   if (info.blockSparse) {

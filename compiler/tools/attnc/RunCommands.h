@@ -15,7 +15,8 @@ struct Shape {
   int64_t batch = 1, headsQ = 1, headsKV = 1, seqQ = 1, seqK = 1;
 };
 /// Parses "b,hq,hk,n,m" (or "b,h,n" for hq == hk and n == m).
-bool parseShape(const std::string &text, Shape &shape, std::string &error);
+bool parseShape(const std::string &text, Shape &shape, std::string &error,
+                const char *flag = "--shape");
 
 struct RunOptions {
   std::string spec;

@@ -16,12 +16,19 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <iostream>
+#include <new>
+
 #include <CLI/CLI.hpp>
 
 static int notBuilt(const char *name) {
   llvm::errs() << "error: 'attnc " << name << "' is not built yet\n";
   return 1;
 }
+
+// Largest tile edge the flags accept (the SRAM model refuses what does not
+// fit; this only keeps absurd numbers from being narrowed).
+constexpr int kMaxTile = 4096;
 
 /// The flags of attnc::CompileOptions, one definition for every subcommand.
 static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
@@ -36,15 +43,20 @@ static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
                   "Only the attention block of this name");
   cmd->add_option("--sram-budget", o.tiles.sramBudgetBytes,
                   "Shared memory budget per block in bytes (0 = the "
-                  "target's opt-in maximum)");
+                  "target's opt-in maximum)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
   cmd->add_option("--block-m", o.tiles.blockM,
-                  "Query rows per tile, Br (0 = the SRAM model's choice)");
+                  "Query rows per tile, Br (0 = the SRAM model's choice)")
+      ->check(CLI::Range(int64_t(0), int64_t(kMaxTile)));
   cmd->add_option("--block-n", o.tiles.blockN,
-                  "Key rows per tile, Bc (0 = the SRAM model's choice)");
+                  "Key rows per tile, Bc (0 = the SRAM model's choice)")
+      ->check(CLI::Range(int64_t(0), int64_t(kMaxTile)));
   cmd->add_option("--warps", o.tiles.warps,
-                  "Warps per thread block (0 = the SRAM model's choice)");
+                  "Warps per thread block (0 = the SRAM model's choice)")
+      ->check(CLI::Range(int64_t(0), int64_t(32)));
   cmd->add_option("--stages", o.tiles.stages,
-                  "K/V copy pipeline depth (0 = the SRAM model's choice)");
+                  "K/V copy pipeline depth (0 = the SRAM model's choice)")
+      ->check(CLI::Range(int64_t(0), int64_t(16)));
 }
 
 int main(int argc, char **argv) {
@@ -144,10 +156,17 @@ int main(int argc, char **argv) {
     return code == 0 ? 0 : 1;
   }
 
-  if (run->parsed())
-    return attnc::tool::runRun(runOpts);
-  if (bench->parsed())
-    return attnc::tool::runBench(benchOpts);
+  // Host allocations for inputs are sized by the user; running out of memory
+  // is an error message, not an abort.
+  try {
+    if (run->parsed())
+      return attnc::tool::runRun(runOpts);
+    if (bench->parsed())
+      return attnc::tool::runBench(benchOpts);
+  } catch (const std::bad_alloc &) {
+    std::cerr << "error: out of host memory for the inputs of this shape\n";
+    return 1;
+  }
   if (tune->parsed())
     return notBuilt("tune");
 
@@ -166,7 +185,7 @@ int main(int argc, char **argv) {
   if (!reportShape.empty()) {
     attnc::tool::Shape shape;
     std::string error;
-    if (!attnc::tool::parseShape(reportShape, shape, error)) {
+    if (!attnc::tool::parseShape(reportShape, shape, error, "--report-shape")) {
       llvm::errs() << "error: " << error << "\n";
       return 1;
     }

@@ -151,11 +151,15 @@ public:
   static constexpr char kMagic[9] = "ATTNCKC1";
   static constexpr unsigned kFormatVersion = 1;
   static constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 32 + 64;
+  /// Entries larger than this are refused unread (a kernel image is a few
+  /// MB at most).
+  static constexpr size_t kMaxEntryBytes = size_t(256) << 20;
 
 private:
   void warn(const std::string &message) const;
   void info(const std::string &message) const;
   void disableDisk(const std::string &why);
+  void removeStaleTemporaries();
 
   LogHook currentHook() const;
 

@@ -223,7 +223,9 @@ CUresult cuModuleUnload(CUmodule) {
   return CUDA_SUCCESS;
 }
 CUresult cuModuleGetFunction(CUfunction *f, CUmodule, const char *name) {
-  if (std::strcmp(name, "k") != 0)
+  // "k" for the unit tests; attnc_* for `attnc run` in the bad-input lit
+  // suite (its launches do nothing, the output stays poisoned).
+  if (std::strcmp(name, "k") != 0 && std::strncmp(name, "attnc_", 6) != 0)
     return CUDA_ERROR_NOT_FOUND;
   *f = reinterpret_cast<CUfunction>(&function);
   return CUDA_SUCCESS;

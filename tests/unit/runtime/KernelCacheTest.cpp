@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -536,4 +539,45 @@ TEST(KernelCacheDisk, SetLogHookAndInfoTimings) {
   ASSERT_EQ(log.infos.size(), 1u);
   EXPECT_NE(log.infos[0].find("compiled for sm_80 in "), std::string::npos)
       << log.infos[0];
+}
+
+// Hostile entries: a symlink (to /dev/zero), a FIFO, an oversized sparse
+// file and a directory owned by another user are refused without reading,
+// blocking or following them.
+TEST(KernelCacheDisk, RefusesSpecialEntries) {
+  test::TempDir tmp;
+  Log log;
+  KernelCache cache(optionsFor(tmp.path(), log));
+  ASSERT_TRUE(cache.diskEnabled());
+  std::string a = fakeBinary("symlink").key, f = fakeBinary("fifo").key,
+              s = fakeBinary("sparse").key;
+  ASSERT_EQ(::symlink("/dev/zero", cache.entryPath(a).c_str()), 0);
+  ASSERT_EQ(::mkfifo(cache.entryPath(f).c_str(), 0600), 0);
+  {
+    int fd = ::open(cache.entryPath(s).c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, off_t(3) << 30), 0);
+    ::close(fd);
+  }
+  EXPECT_FALSE(cache.readEntry(a));
+  EXPECT_FALSE(cache.readEntry(f));
+  EXPECT_FALSE(cache.readEntry(s));
+  ASSERT_EQ(log.warnings.size(), 3u) << log.all();
+  EXPECT_NE(log.warnings[0].find("symbolic link"), std::string::npos);
+  EXPECT_NE(log.warnings[1].find("not a regular file"), std::string::npos);
+  EXPECT_NE(log.warnings[2].find("more than the"), std::string::npos);
+}
+
+TEST(KernelCacheDir, RefusesDirectoryOfAnotherUser) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to chown the directory to another uid";
+  test::TempDir tmp;
+  ASSERT_EQ(::chown(tmp.path().c_str(), 12345, 12345), 0);
+  Log log;
+  KernelCache cache(optionsFor(tmp.path(), log));
+  EXPECT_FALSE(cache.diskEnabled());
+  ASSERT_EQ(log.warnings.size(), 1u) << log.all();
+  EXPECT_NE(log.warnings[0].find("owned by uid 12345"), std::string::npos)
+      << log.warnings[0];
+  ASSERT_EQ(::chown(tmp.path().c_str(), 0, 0), 0);
 }

@@ -1,4 +1,5 @@
 //===- NpyTest.cpp - .npy round trips and errors --------------------------===//
+#include <sys/stat.h>
 #include "attnc/Npy.h"
 
 #include "TestUtil.h"
@@ -190,6 +191,37 @@ TEST(Npy, Errors) {
   expectError(npyImage(ok, floats({1})), "truncated data");
   expectError(npyImage(ok, floats({1})), "needs 8 bytes, file has 4");
   expectError(npyImage(ok, floats({1, 2, 3})), "size mismatch");
+  // A real parser of the dict: no commas, duplicate keys, keys inside values.
+  expectError(npyImage("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                       "(1 2), }",
+                       floats({1, 2})),
+              "expected ',' between entries");
+  expectError(npyImage("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                       "(2,), 'shape': (1,), }",
+                       floats({1, 2})),
+              "duplicate key 'shape'");
+  expectError(npyImage("{'descr': '<f4', 'fortran_order': False, 'x': "
+                       "\"'shape': (2,)\", }",
+                       floats({1, 2})),
+              "unknown key 'x'");
+  expectError(npyImage("{'descr': '<f4' 'fortran_order': False, 'shape': "
+                       "(2,), }",
+                       floats({1, 2})),
+              "expected ',' or '}'");
+}
+
+TEST(Npy, RefusesSpecialFiles) {
+  auto zero = readNpy("/dev/zero");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message().find("/dev/zero: not a regular file"),
+            std::string::npos)
+      << zero.error().message();
+  test::TempDir tmp;
+  std::string fifo = tmp.path() + "/fifo.npy";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto f = readNpy(fifo); // must not block
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message().find("not a regular file"), std::string::npos);
 }
 
 TEST(Npy, FileErrors) {
