@@ -36,5 +36,9 @@ if has_gpu():
 
 # A pretend libcuda (tests/unit/runtime/FakeCuda.cpp) for `attnc run` without
 # a GPU, and the .npy writer of the bad-input suite.
+# .ci/sanitize sets ATTNC_SANITIZED: tests whose behaviour ASan changes on
+# purpose (huge allocations) say `UNSUPPORTED: asan`.
+if os.environ.get("ATTNC_SANITIZED"):
+    config.available_features.add("asan")
 config.substitutions.append(("%fakecuda", os.path.join(config.attnc_bin_dir, os.pardir, "lib", "libattnc-fake-cuda.so")))
 config.substitutions.append(("%mknpy", "python3 " + os.path.join(config.test_source_root, "badinput", "Inputs", "mknpy.py")))
