@@ -1,6 +1,7 @@
 //===- CudaEmitter.cpp - attn.tiled_attention -> CUDA C++ -----------------===//
 #include "attnc/Codegen/CudaEmitter.h"
 
+#include "attn/Analysis/IndexRanges.h"
 #include "attn/IR/AttnOps.h"
 #include "attn/Model/KernelFamily.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,8 +24,11 @@ namespace {
 /// Emits the ops of a region as C++ statements over named locals.
 class RegionEmitter {
 public:
-  RegionEmitter(llvm::raw_ostream &os, llvm::StringRef indent)
-      : os(os), indent(indent) {}
+  /// `ranges` bounds the region's integers over the launch limits: a value
+  /// whose range fits 32 bits is computed as `int`.
+  RegionEmitter(llvm::raw_ostream &os, llvm::StringRef indent,
+                const IndexRanges &ranges)
+      : os(os), indent(indent), ranges(ranges) {}
 
   void bind(Value v, std::string name) { names[v] = std::move(name); }
 
@@ -40,18 +44,25 @@ public:
 private:
   llvm::raw_ostream &os;
   std::string indent;
+  const IndexRanges &ranges;
   llvm::DenseMap<Value, std::string> names;
   unsigned next = 0;
 
   std::string name(Value v) { return names.lookup(v); }
 
-  static FailureOr<std::string> cType(Operation &op, Type t) {
+  /// Whether integer value v is computed in 32 bits.
+  bool narrow(Value v) const {
+    return ::attn::interval::fitsInt32(ranges.range(v));
+  }
+
+  FailureOr<std::string> cType(Operation &op, Value v) const {
+    Type t = v.getType();
     if (t.isF32())
       return std::string("float");
     if (t.isF64())
       return std::string("double");
     if (t.isIndex() || t.isInteger(64))
-      return std::string("long long");
+      return std::string(narrow(v) ? "int" : "long long");
     if (t.isInteger(32))
       return std::string("int");
     if (t.isInteger(1))
@@ -73,11 +84,13 @@ private:
   }
 
   LogicalResult define(Operation &op, const std::string &expr) {
-    FailureOr<std::string> t = cType(op, op.getResult(0).getType());
+    FailureOr<std::string> t = cType(op, op.getResult(0));
     if (failed(t))
       return failure();
     std::string n = "t" + std::to_string(next++);
-    os << indent << "const " << *t << " " << n << " = " << expr << ";\n";
+    // Constants may lose their last use to an inlined literal (divf).
+    os << indent << (isa<arith::ConstantOp>(op) ? "[[maybe_unused]] " : "")
+       << "const " << *t << " " << n << " = " << expr << ";\n";
     names[op.getResult(0)] = n;
     return success();
   }
@@ -111,31 +124,66 @@ private:
 
   /// Signed integer + - * / %: the semantics of attn/Kernel/IntMath.h
   /// (wrapping; x / 0 == 0; INT64_MIN / -1 == INT64_MIN), which the
-  /// interpreter uses too. A positive constant divisor (div(q_idx, 64))
-  /// needs none of the special cases: plain `/` and `%`, adjusted to floor.
-  std::string intArith(Operation &op, const char *helper) {
+  /// interpreter uses too. When the result and the operands are proven to
+  /// fit 32 bits over the launch limits (attn/Kernel/Interval.h), nothing
+  /// can wrap: plain `int` arithmetic. A divisor proven positive (or below
+  /// -1) needs none of the special cases: plain `/` and `%` (adjusted to
+  /// floor for div()), which a constant divisor turns into multiplies and
+  /// shifts.
+  std::string intArith(Operation &op, const char *helper, const char *sym) {
     if (op.getResult(0).getType().isInteger(1))
       return ""; // not produced by the front end; rejected below
-    std::optional<int64_t> divisor = constantInt(op.getOperand(1));
-    std::string a = name(op.getOperand(0));
-    if (divisor && *divisor > 0) {
-      // c is a `const long long` initialized with a literal: a constant
-      // the compiler divides by with a multiply and shifts.
-      std::string c = name(op.getOperand(1));
-      if (isa<arith::DivSIOp>(op))
-        return a + " / " + c;
-      if (isa<arith::RemSIOp>(op))
-        return a + " % " + c;
-      if (isa<arith::FloorDivSIOp>(op)) // the remainder has the sign of a
-        return "(" + a + " / " + c + " - (" + a + " % " + c + " < 0))";
-    }
-    return std::string("attn::") + helper + "(" + a + ", " +
-           name(op.getOperand(1)) + ")";
+    namespace iv = ::attn::interval;
+    Value lhs = op.getOperand(0), rhs = op.getOperand(1);
+    std::string a = name(lhs), b = name(rhs);
+    bool is32 = narrow(op.getResult(0)) && narrow(lhs) && narrow(rhs);
+    bool isDiv = isa<arith::DivSIOp, arith::RemSIOp, arith::FloorDivSIOp>(op);
+    if (!isDiv)
+      return is32 ? a + " " + sym + " " + b
+                  : std::string("attn::") + helper + "(" + a + ", " + b + ")";
+    iv::Range d = ranges.range(rhs);
+    if (!iv::plainDivisor(d))
+      return std::string("attn::") + helper + "(" + a + ", " + b + ")";
+    // 64-bit operands keep their type; a 32-bit one is widened by C++'s
+    // usual conversions only when the other side is 64-bit.
+    if (isa<arith::DivSIOp>(op))
+      return a + " / " + b;
+    if (isa<arith::RemSIOp>(op))
+      return a + " % " + b;
+    // floorDiv: the truncated quotient, one less when the remainder is
+    // non-zero and has the other sign than the divisor.
+    if (ranges.range(lhs).lo >= 0 && d.lo > 0)
+      return a + " / " + b;
+    if (d.lo > 0)
+      return "(" + a + " / " + b + " - (" + a + " % " + b + " < 0))";
+    return "(" + a + " / " + b + " - (" + a + " % " + b + " > 0))";
   }
 
   std::string unsignedBin(Operation &op, const char *sym) {
     return "(unsigned long long)" + name(op.getOperand(0)) + " " + sym +
            " (unsigned long long)" + name(op.getOperand(1));
+  }
+
+  /// The op may use a hardware approximation (fastmath<afn>).
+  static bool approx(Operation &op) {
+    auto fm = dyn_cast<arith::ArithFastMathInterface>(op);
+    return fm && fm.getFastMathFlagsAttr() &&
+           arith::bitEnumContainsAny(fm.getFastMathFlagsAttr().getValue(),
+                                     arith::FastMathFlags::afn);
+  }
+
+  /// a / b; approximated: a times the reciprocal of a constant b, or
+  /// __fdividef (2 ulp for |b| < 2^126).
+  std::string divf(Operation &op) {
+    if (!approx(op))
+      return bin(op, "/");
+    if (auto c = op.getOperand(1).getDefiningOp<arith::ConstantOp>())
+      if (auto f = dyn_cast<FloatAttr>(c.getValue())) {
+        double d = f.getValueAsDouble();
+        if (d != 0.0 && std::isfinite(d) && std::isfinite(1.0 / d))
+          return name(op.getOperand(0)) + " * " + floatLiteral(1.0 / d);
+      }
+    return call(op, "__fdividef");
   }
 
   static const char *cmpfSymbol(arith::CmpFPredicate p) {
@@ -178,14 +226,15 @@ private:
           else if (auto i = dyn_cast<IntegerAttr>(v))
             expr = i.getType().isInteger(1)
                        ? (i.getValue().getBoolValue() ? "true" : "false")
-                       : std::to_string(i.getValue().getSExtValue()) + "LL";
+                       : std::to_string(i.getValue().getSExtValue()) +
+                             (narrow(c.getResult()) ? "" : "LL");
           else
             ok = false;
         })
         .Case([&](arith::AddFOp) { expr = bin(op, "+"); })
         .Case([&](arith::SubFOp) { expr = bin(op, "-"); })
         .Case([&](arith::MulFOp) { expr = bin(op, "*"); })
-        .Case([&](arith::DivFOp) { expr = bin(op, "/"); })
+        .Case([&](arith::DivFOp) { expr = divf(op); })
         .Case([&](arith::RemFOp) { expr = call(op, "fmodf"); })
         .Case([&](arith::NegFOp) { expr = "-" + name(op.getOperand(0)); })
         // maximumf/minimumf give NaN when either operand is NaN (as the
@@ -195,12 +244,12 @@ private:
         .Case([&](arith::MinimumFOp) { expr = nanOr(op, "fminf"); })
         .Case([&](arith::MaxNumFOp) { expr = call(op, "fmaxf"); })
         .Case([&](arith::MinNumFOp) { expr = call(op, "fminf"); })
-        .Case([&](arith::AddIOp) { expr = intArith(op, "wrapAdd"); })
-        .Case([&](arith::SubIOp) { expr = intArith(op, "wrapSub"); })
-        .Case([&](arith::MulIOp) { expr = intArith(op, "wrapMul"); })
-        .Case([&](arith::DivSIOp) { expr = intArith(op, "truncDiv"); })
-        .Case([&](arith::RemSIOp) { expr = intArith(op, "truncRem"); })
-        .Case([&](arith::FloorDivSIOp) { expr = intArith(op, "floorDiv"); })
+        .Case([&](arith::AddIOp) { expr = intArith(op, "wrapAdd", "+"); })
+        .Case([&](arith::SubIOp) { expr = intArith(op, "wrapSub", "-"); })
+        .Case([&](arith::MulIOp) { expr = intArith(op, "wrapMul", "*"); })
+        .Case([&](arith::DivSIOp) { expr = intArith(op, "truncDiv", "/"); })
+        .Case([&](arith::RemSIOp) { expr = intArith(op, "truncRem", "%"); })
+        .Case([&](arith::FloorDivSIOp) { expr = intArith(op, "floorDiv", "/"); })
         .Case([&](arith::DivUIOp) { expr = unsignedBin(op, "/"); })
         .Case([&](arith::RemUIOp) { expr = unsignedBin(op, "%"); })
         .Case([&](arith::MaxSIOp) {
@@ -253,22 +302,38 @@ private:
         .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::SIToFPOp,
               arith::UIToFPOp, arith::FPToSIOp, arith::ExtFOp, arith::TruncFOp,
               arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp>([&](auto) {
-          FailureOr<std::string> t = cType(op, op.getResult(0).getType());
+          FailureOr<std::string> t = cType(op, op.getResult(0));
           if (failed(t))
             ok = false;
           else
             expr = "(" + *t + ")" + name(op.getOperand(0));
         })
-        .Case([&](math::TanhOp) { expr = call(op, "tanhf"); })
-        .Case([&](math::ExpOp) { expr = call(op, "__expf"); })
-        .Case([&](math::Exp2Op) { expr = call(op, "exp2f"); })
-        .Case([&](math::LogOp) { expr = call(op, "logf"); })
-        .Case([&](math::Log2Op) { expr = call(op, "log2f"); })
+        // Transcendentals: the hardware approximation when the op carries
+        // fastmath<afn> (the attn-approximate-math pass), else libdevice.
+        .Case([&](math::TanhOp) {
+          expr = call(op, approx(op) ? "attnc::fastTanh" : "tanhf");
+        })
+        .Case([&](math::ExpOp) {
+          expr = call(op, approx(op) ? "__expf" : "expf");
+        })
+        .Case([&](math::Exp2Op) {
+          expr = call(op, approx(op) ? "attnc::fastExp2" : "exp2f");
+        })
+        .Case([&](math::LogOp) {
+          expr = call(op, approx(op) ? "__logf" : "logf");
+        })
+        .Case([&](math::Log2Op) {
+          expr = call(op, approx(op) ? "__log2f" : "log2f");
+        })
         .Case([&](math::SqrtOp) { expr = call(op, "sqrtf"); })
         .Case([&](math::RsqrtOp) { expr = call(op, "rsqrtf"); })
         .Case([&](math::AbsFOp) { expr = call(op, "fabsf"); })
-        .Case([&](math::AbsIOp) { expr = call(op, "llabs"); })
-        .Case([&](math::PowFOp) { expr = call(op, "powf"); })
+        .Case([&](math::AbsIOp) {
+          expr = call(op, narrow(op.getResult(0)) ? "abs" : "llabs");
+        })
+        .Case([&](math::PowFOp) {
+          expr = call(op, approx(op) ? "__powf" : "powf");
+        })
         .Case([&](math::FloorOp) { expr = call(op, "floorf"); })
         .Case([&](math::CeilOp) { expr = call(op, "ceilf"); })
         .Case([&](math::SinOp) { expr = call(op, "sinf"); })
@@ -284,6 +349,68 @@ private:
     return define(op, expr);
   }
 };
+
+/// Writes the body of Spec::maskTile: every op of the where() region that
+/// has a rule (rangeRuleOf, attn/Kernel/Interval.h) as a call on bounds,
+/// everything else unbounded. Deterministic names t0, t1, ... as above.
+void emitTileClassifier(llvm::raw_ostream &os, Block &block) {
+  llvm::DenseMap<Value, std::string> names;
+  llvm::DenseMap<Value, bool> isTruth;
+  os << "    namespace iv = attn::interval;\n";
+  os << "    [[maybe_unused]] const iv::Range bi = iv::point(b), hi = "
+        "iv::point(h), qi = iv::span(q0, q1), ki = iv::span(k0, k1);\n";
+  const char *args[] = {"bi", "hi", "qi", "ki"};
+  for (unsigned i = 0; i < 4 && i < block.getNumArguments(); ++i)
+    names[block.getArgument(i)] = args[i];
+  unsigned next = 0;
+  auto operandName = [&](Value v) -> std::string {
+    auto it = names.find(v);
+    if (it != names.end())
+      return it->second;
+    return v.getType().isInteger(1) ? "iv::unknown()" : "iv::full()";
+  };
+  std::string result = "iv::unknown()";
+  for (Operation &op : block) {
+    if (auto y = dyn_cast<YieldOp>(op)) {
+      if (!y.getValues().empty())
+        result = operandName(y.getValues()[0]);
+      continue;
+    }
+    std::optional<RangeRule> rule = rangeRuleOf(op);
+    if (!rule)
+      continue; // float values, or results left unbounded
+    Value r = op.getResult(0);
+    bool truth = r.getType().isInteger(1);
+    std::string expr;
+    switch (rule->kind) {
+    case RangeRule::Constant: {
+      auto a = cast<IntegerAttr>(cast<arith::ConstantOp>(op).getValue());
+      expr = truth ? std::string("iv::known(") +
+                         (a.getValue().getBoolValue() ? "true" : "false") + ")"
+                   : "iv::point(" + std::to_string(a.getValue().getSExtValue()) +
+                         "LL)";
+      break;
+    }
+    case RangeRule::Copy:
+      expr = operandName(op.getOperand(0));
+      if (r.getType().isInteger(32)) // keeps the value only if it fits
+        expr = "(iv::fitsInt32(" + expr + ") ? " + expr +
+               " : iv::span(-2147483647LL - 1, 2147483647LL))";
+      break;
+    case RangeRule::Call:
+      expr = std::string("iv::") + rule->function + "(";
+      for (unsigned i = 0; i < op.getNumOperands(); ++i)
+        expr += (i ? ", " : "") + operandName(op.getOperand(i));
+      expr += ")";
+      break;
+    }
+    std::string n = "t" + std::to_string(next++);
+    os << "    const iv::" << (truth ? "Truth" : "Range") << " " << n << " = "
+       << expr << ";\n";
+    names[r] = n;
+  }
+  os << "    return iv::classify(" << result << ");\n";
+}
 
 std::string cudaElementType(ElementType t) {
   switch (t) {
@@ -387,18 +514,23 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   os << "  static constexpr bool kSkipCausal = " << skips(BlockSkip::causal)
      << ", kSkipWindow = " << skips(BlockSkip::window)
      << ", kSkipLengths = " << skips(BlockSkip::lengths)
-     << ", kSkipSparse = " << skips(BlockSkip::sparse) << ";\n";
+     << ", kSkipSparse = " << skips(BlockSkip::sparse)
+     << ", kSkipWhere = " << skips(BlockSkip::where) << ";\n";
 
   // Score modifier: s is the scaled score.
   os << "  // s is the scaled score (p.scale * q.k); returns the modified "
         "score.\n";
   os << "  __device__ static __forceinline__ float scoreMod(float s, int b, "
         "int h, int q, int k, const attnc::FwdParams &p) {\n";
+  // The indices are below the launch limits (attn/Kernel/Params.h), so
+  // they and every value proven to fit are 32-bit ints.
+  const IndexBox launchBox = launchIndexBox();
   if (info.scoreMod) {
     Block &block = op.getScoreMod().front();
-    RegionEmitter re(os, "    ");
+    IndexRanges ranges(block, launchBox);
+    RegionEmitter re(os, "    ", ranges);
     re.bind(block.getArgument(0), "s");
-    os << "    [[maybe_unused]] const long long bi = b, hi = h, qi = q, ki = k;\n";
+    os << "    [[maybe_unused]] const int bi = b, hi = h, qi = q, ki = k;\n";
     re.bind(block.getArgument(1), "bi");
     re.bind(block.getArgument(2), "hi");
     re.bind(block.getArgument(3), "qi");
@@ -416,8 +548,9 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
         "int k, const attnc::FwdParams &p) {\n";
   if (info.maskFn) {
     Block &block = op.getMask().front();
-    RegionEmitter re(os, "    ");
-    os << "    [[maybe_unused]] const long long bi = b, hi = h, qi = q, ki = k;\n";
+    IndexRanges ranges(block, launchBox);
+    RegionEmitter re(os, "    ", ranges);
+    os << "    [[maybe_unused]] const int bi = b, hi = h, qi = q, ki = k;\n";
     re.bind(block.getArgument(0), "bi");
     re.bind(block.getArgument(1), "hi");
     re.bind(block.getArgument(2), "qi");
@@ -429,6 +562,19 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   } else {
     os << "    return true;\n";
   }
+  os << "  }\n";
+  // The tile classifier: the same predicate in interval arithmetic over
+  // rows [q0, q1] x keys [k0, k1] (inclusive) of batch b, head h.
+  os << "  // The where() predicate over a tile: attn::interval::kTileNone "
+        "(false everywhere),\n"
+        "  // kTileAll (true everywhere) or kTileSome (attn/Kernel/Interval.h)."
+        "\n";
+  os << "  __device__ static __forceinline__ int maskTile(int b, int h, int "
+        "q0, int q1, int k0, int k1, const attnc::FwdParams &p) {\n";
+  if (info.maskFn)
+    emitTileClassifier(os, op.getMask().front());
+  else
+    os << "    return attn::interval::kTileAll;\n";
   os << "  }\n};\n\n";
   os << "static_assert(" << family->traitsTemplate << "<" << spec
      << ">::kSmemBytes == "
@@ -451,8 +597,10 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << "x" << info.blockN << ", " << info.warps << " warps, " << info.stages
      << " stages, " << info.smemBytes << " B shared memory; skip "
      << info.blockSkip << "\n";
-  // Integer arithmetic in the regions calls attn/Kernel/IntMath.h.
-  out.source = header + "#include \"attn/Kernel/IntMath.h\"\n" + body;
+  // Integer arithmetic in the regions calls attn/Kernel/IntMath.h, the tile
+  // classifier attn/Kernel/Interval.h.
+  out.source = header + "#include \"attn/Kernel/IntMath.h\"\n" +
+               "#include \"attn/Kernel/Interval.h\"\n" + body;
   return out;
 }
 

@@ -99,8 +99,8 @@ std::string SpecText::str() const {
 }
 
 std::shared_ptr<Attention> compileSpec(const std::string &text,
-                                       const std::string &filename) {
-  CompileOptions options;
+                                       const std::string &filename,
+                                       const CompileOptions &options) {
   Expected<std::shared_ptr<Attention>> attn =
       compile(text, options, filename);
   if (!attn) {

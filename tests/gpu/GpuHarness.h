@@ -97,7 +97,8 @@ struct SpecText {
 /// Compiles for the current device (memory + disk cache). Reports a test
 /// failure with the error and returns null when it fails.
 std::shared_ptr<Attention> compileSpec(const std::string &text,
-                                       const std::string &filename = "<spec>");
+                                       const std::string &filename = "<spec>",
+                                       const CompileOptions &options = {});
 /// Compiles several specs at once (one thread each; compile() is
 /// thread-safe). Entries are null where compilation failed.
 std::vector<std::shared_ptr<Attention>>

@@ -5,9 +5,11 @@
 //   using Element;                          // __half, __nv_bfloat16 or float
 //   kHeadDim, kHeadDimV, kBlockM, kBlockN, kWarps, kStages;
 //   kCausal, kWindow, kKeyPadding, kBlockSparse, kScoreMod, kMaskFn, kDropout;
-//   kSkipCausal, kSkipWindow, kSkipLengths, kSkipSparse;  // the block_skip
+//   kSkipCausal, kSkipWindow, kSkipLengths, kSkipSparse, kSkipWhere;  // block_skip
 //   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
 //   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
+//   static int   maskTile(int b, int h, int q0, int q1, int k0, int k1,
+//                         const FwdParams &);  // maskFn over a tile, Interval.h
 //
 // Launch (attn/Model/KernelFamily.h, launchGeometry): grid (ceil(seqQ /
 // kBlockM), headsQ, batch), kWarps * 32 threads, FwdTraits<Spec>::kSmemBytes
@@ -33,6 +35,7 @@
 
 #include "attn/Kernel/FwdMmaSync.h"
 #include "attnc/mask.cuh"
+#include "attnc/math.cuh"
 #include "attn/Kernel/Params.h"
 #include "attn/Kernel/Philox.h"
 #include "attnc/softmax.cuh"
@@ -251,8 +254,8 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   // Exponent multiplier (see softmax.cuh): raw scores with the scale folded
   // in, or modified scores in natural units.
   const float mulLog2 = Spec::kScoreMod ? kLog2e : p.scaleLog2;
-  const unsigned long long dropThreshold =
-      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0ull;
+  const unsigned dropThreshold =
+      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0u;
 
   float accO[kMTiles][kDTiles][4];
 #pragma unroll
@@ -370,23 +373,27 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
 
     // Dropout: zero the dropped P (the row sum above is of the undropped
     // softmax, so LSE is too); dropoutScale is applied once at the end.
+    // One Philox call per 16x16 tile of S gives this thread's 8 elements
+    // 16 bits each (attn/Kernel/Philox.h): fragments (2np, 2np + 1) of
+    // m-tile mt, rows g and g + 8, columns 2t, 2t + 1 of each.
     if constexpr (Spec::kDropout) {
 #pragma unroll
-      for (int mt = 0; mt < kMTiles; ++mt)
+      for (int mt = 0; mt < kMTiles; ++mt) {
+        const int i = blk.m0 + warpRow + mt * 16 + g;
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const int i = blk.m0 + warpRow + mt * 16 + g + r * 8;
+        for (int np = 0; np < kNTiles / 2; ++np) {
+          const int j = n0 + np * 16 + 2 * t;
+          const PhiloxWords w =
+              dropoutWords(p.seed, p.offset, blk.b, blk.h, i, j);
+          const unsigned word[2][2] = {{w.x, w.y}, {w.z, w.w}}; // [row][col]
 #pragma unroll
-          for (int nt = 0; nt < kNTiles; ++nt) {
-            const int j = n0 + nt * 8 + 2 * t; // even: words 0,1 or 2,3
-            PhiloxWords w = dropoutWords(p.seed, p.offset, blk.b, blk.h, i, j);
-            const unsigned w0 = (j & 2) ? w.z : w.x, w1 = (j & 2) ? w.w : w.y;
-            if (!dropoutKeepWord(w0, dropThreshold))
-              s[mt][nt][2 * r] = 0.f;
-            if (!dropoutKeepWord(w1, dropThreshold))
-              s[mt][nt][2 * r + 1] = 0.f;
-          }
+          for (int half = 0; half < 2; ++half)
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+              if (!dropoutKeepBits(word[e >> 1][half], e & 1, dropThreshold))
+                s[mt][2 * np + half][e] = 0.f;
         }
+      }
     }
 
     // O += P V ----------------------------------------------------------
@@ -475,8 +482,8 @@ __device__ __forceinline__ void flashFwdSimt(const FwdParams &p) {
                                                        blk.m0);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int warpRow = warp * kRows;
-  const unsigned long long dropThreshold =
-      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0ull;
+  const unsigned dropThreshold =
+      Spec::kDropout ? dropoutThreshold(p.dropoutP) : 0u;
 
   float acc[kRows][kDGroups];
   float rowMax[kRows], rowSum[kRows]; // natural-log domain, whole row

@@ -9,6 +9,7 @@
 // change of meaning.
 #pragma once
 
+#include "attn/Kernel/Interval.h"
 #include "attn/Kernel/Masks.h"
 #include "attn/Kernel/Params.h"
 
@@ -71,7 +72,19 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   /// Skip / full / partial for key block nBlock (inside keyBlockRange).
   __device__ __forceinline__ int classify(int nBlock) const {
     const long long n0 = (long long)nBlock * kBlockN, n1 = n0 + kBlockN;
-    bool partial = n1 > seqK || Spec::kMaskFn;
+    bool partial = n1 > seqK;
+    // where(): the generated interval classifier over the tile's valid rows
+    // and keys (attn/Kernel/Interval.h): empty tiles are skipped (when
+    // block_skip has `where`), full ones need no per-element test.
+    if constexpr (Spec::kMaskFn) {
+      const long long kLast = min(n1, (long long)seqK) - 1;
+      const int c = kLast < n0 ? attn::interval::kTileSome
+                               : Spec::maskTile(b, h, m0, m1 - 1, (int)n0,
+                                                (int)kLast, p);
+      if (c == attn::interval::kTileNone && Spec::kSkipWhere)
+        return kBlockSkip;
+      partial |= c != attn::interval::kTileAll;
+    }
     // A score modifier must not see rows past seqQ (it may index tables).
     if constexpr (Spec::kScoreMod)
       partial |= m0 + kBlockM > seqQ;

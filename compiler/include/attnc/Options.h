@@ -31,6 +31,11 @@ struct CompileOptions {
   std::string kernel;
   /// Explicit tiles and the shared-memory budget (0 = the SRAM model).
   TileRequest tiles;
+  /// Keep the exact (libdevice) forms of tanh, exp, log, pow and float
+  /// division in score modifiers and masks. By default they map to the
+  /// hardware approximations (the attn-approximate-math pass), which keep
+  /// FlashAttention's error rule.
+  bool preciseMath = false;
   /// Skip the disk cache (the in-memory cache is always used).
   bool noDiskCache = false;
   /// Treat NVRTC warnings as errors.

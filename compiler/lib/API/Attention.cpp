@@ -194,9 +194,14 @@ public:
       return invalid("q has " + std::to_string(hq) +
                      " heads, not a multiple of the " + std::to_string(hk) +
                      " heads of k/v (grouped-query attention)");
-    if (b > 65535 || hq > 65535)
+    if (b > kMaxBatch || hq > kMaxHeads)
       return invalid("batch " + std::to_string(b) + " or heads " +
-                     std::to_string(hq) + " exceeds the grid limit 65535");
+                     std::to_string(hq) + " exceeds the grid limit " +
+                     std::to_string(kMaxHeads));
+    if (n > kMaxSeqLen || m > kMaxSeqLen)
+      return invalid("sequence length " + std::to_string(std::max(n, m)) +
+                     " exceeds the kernels' limit 2^30 (" +
+                     std::to_string(kMaxSeqLen) + ")");
     if (a.lse && reinterpret_cast<uintptr_t>(a.lse) % 4 != 0)
       return invalid("lse: pointer is not 4-byte aligned");
 

@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 #include <sstream>
 
@@ -116,9 +117,16 @@ mlir::LogicalResult attnc::runAttnPasses(mlir::ModuleOp module,
   mlir::attn::AttnFuseAttentionPassOptions fuse;
   fuse.remarks = true;
   pm.addPass(mlir::attn::createAttnFuseAttentionPass(fuse));
-  if (stage == PassStage::Tiled)
+  if (stage == PassStage::Tiled) {
     pm.addPass(mlir::attn::createTileAttentionPass(
         mlir::attn::TileOptions{target, options.tiles}));
+    // Simplify the regions (folded constants, shared subexpressions) before
+    // the emitter sees them, then allow approximations unless asked not to.
+    pm.addPass(mlir::createCanonicalizerPass());
+    pm.addPass(mlir::createCSEPass());
+    if (!options.preciseMath)
+      pm.addPass(mlir::attn::createAttnApproximateMathPass());
+  }
   bool ok = mlir::succeeded(pm.run(module)) && !diags.hasErrors();
   std::ostringstream os;
   diags.print(os);

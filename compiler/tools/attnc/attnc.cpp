@@ -57,6 +57,10 @@ static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
   cmd->add_option("--stages", o.tiles.stages,
                   "K/V copy pipeline depth (0 = the SRAM model's choice)")
       ->check(CLI::Range(int64_t(0), int64_t(16)));
+  cmd->add_flag("--precise-math", o.preciseMath,
+                "Keep exact tanh/exp/log/pow/division in score modifiers "
+                "and masks (default: hardware approximations that keep "
+                "FlashAttention's error rule)");
 }
 
 int main(int argc, char **argv) {

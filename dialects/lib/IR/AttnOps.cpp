@@ -362,6 +362,8 @@ LogicalResult TiledAttentionOp::verify() {
     return emitOpError() << "lengths block skipping needs key lengths";
   if (bitEnumContainsAny(skip, BlockSkip::sparse) && !getBlockLayout())
     return emitOpError() << "sparse block skipping needs a block layout";
+  if (bitEnumContainsAny(skip, BlockSkip::where) && !hasMaskPredicate())
+    return emitOpError() << "where block skipping needs a mask predicate";
   return success();
 }
 

@@ -50,6 +50,10 @@ static BlockSkip blockSkipOf(FusedAttentionOp op) {
     skip = skip | BlockSkip::lengths;
   if (op.getBlockLayout())
     skip = skip | BlockSkip::sparse;
+  // A where() predicate classifies each tile at run time by interval
+  // arithmetic over the tile's indices (attn/Kernel/Interval.h).
+  if (op.hasMaskPredicate())
+    skip = skip | BlockSkip::where;
   return skip;
 }
 

@@ -48,7 +48,8 @@ def Attn_BlockSkip : I32BitEnumAttr<"BlockSkip",
     I32BitEnumAttrCaseBit<"causal", 0>,
     I32BitEnumAttrCaseBit<"window", 1>,
     I32BitEnumAttrCaseBit<"lengths", 2>,
-    I32BitEnumAttrCaseBit<"sparse", 3>]> {
+    I32BitEnumAttrCaseBit<"sparse", 3>,
+    I32BitEnumAttrCaseBit<"where", 4>]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
   let separator = "|";

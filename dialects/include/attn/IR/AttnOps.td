@@ -202,7 +202,7 @@ class Attn_AttentionBase<string mnemonic, list<Trait> traits = [], dag extraArgu
   }];
 }
 
-def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure]> {
+def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure, IsolatedFromAbove]> {
   let summary = "the whole attention chain in one op";
   let description = [{
     `O = dropout(softmax(mask(score_mod(scale * Q K^T)))) V` and the natural
@@ -230,7 +230,7 @@ def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure]> {
   }];
 }
 
-def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure],
+def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure, IsolatedFromAbove],
     (ins Attn_TilingAttr:$tiling, Attn_BlockSkipAttr:$block_skip)> {
   let summary = "attention tiled for on-chip memory (FlashAttention forward)";
   let description = [{
@@ -250,7 +250,9 @@ def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure],
 
     `block_skip` says which blocks are never loaded: `causal` and `window`
     bound the loop per query block, `sparse` skips blocks whose layout
-    entries are all zero.
+    entries are all zero, `where` skips tiles on which the mask predicate
+    is false everywhere (and tests no element of tiles on which it is true
+    everywhere), as interval arithmetic over the tile's indices shows.
 
     ```mlir
     %o, %lse = attn.tiled_attention %q, %k, %v causal scale 0.125

@@ -6,6 +6,17 @@
 
 namespace attnc {
 
+/// The launch limits of every forward kernel, checked by the runtime before
+/// a launch. The code generator relies on them: an index expression whose
+/// range over these limits fits 32 bits is computed in 32 bits.
+///   batch, heads  the grid's y and z extents (and Philox's 16-bit fields)
+///   seqQ, seqK    2^30 rows: K or V of one head is then 2^30 * headDim
+///                 elements already, and q_idx + c, q_idx - k_idx stay in
+///                 32 bits for any |c| < 2^30
+constexpr int kMaxBatch = 65535;
+constexpr int kMaxHeads = 65535;
+constexpr int kMaxSeqLen = 1 << 30;
+
 /// Arguments of a forward attention kernel. Strides count elements; the head
 /// dimension is contiguous (stride 1). Query row i of n and key row j of m are
 /// aligned at the bottom-right corner: the "diagonal" is j == i + (m - n).

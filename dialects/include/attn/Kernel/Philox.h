@@ -6,15 +6,22 @@
 // reference and a backward pass can reproduce every dropout decision.
 //
 // The dropout mapping (the contract; the float64 reference, the device
-// kernels and a backward pass all call the functions below):
+// kernels and a backward pass all call the functions below). One Philox
+// call gives 128 bits: 16 bits for each of 8 elements, the 8 elements one
+// thread of an m16n8k16 mma holds in a 16x16 tile of S (rows g and g + 8,
+// columns 2t, 2t + 1, 2t + 8, 2t + 9 of the tile), so the tensor-core kernel
+// calls Philox once per 8 scores:
 //   element (b, h, i, j)  - batch b, query head h, query row i, key column j
+//   tile    = (i >> 4, j >> 4); lane = (i & 7) * 4 + ((j & 7) >> 1)
 //   key     = { lo32(seed),  hi32(seed) ^ hi32(offset) }
-//   counter = { j >> 2,  i,  (b << 16) | h,  lo32(offset) }
-//   word    = philox4x32_10(counter, key)[j & 3]
-//   keep    = word >= dropoutThreshold(p) where threshold = floor(p * 2^32)
+//   counter = { (j >> 4) | lane << 26,  i >> 4,  (b << 16) | h,  lo32(offset) }
+//   word    = philox4x32_10(counter, key)[((i >> 3) & 1) * 2 + ((j >> 3) & 1)]
+//   bits    = (word >> (16 * (j & 1))) & 0xffff
+//   keep    = bits >= dropoutThreshold(p), threshold = floor(p * 2^16)
 //             computed in double (p == 0 keeps all, p == 1 drops all).
-// One Philox call serves four neighbouring keys of a row. Requires
-// b < 2^16 and h < 2^16 (the mapping is injective under that bound).
+// Requires b, h < 2^16 and i, j < 2^30 (the launch limits of
+// attn/Kernel/Params.h): the mapping is then injective. The kept values are
+// scaled by 1 / (1 - p); the rate is p to within 2^-16.
 #pragma once
 
 #include "attn/Kernel/Defs.h"
@@ -66,18 +73,22 @@ ATTN_HD PhiloxWords philox4x32_10(unsigned c0, unsigned c1,
   return out;
 }
 
-/// The four words for keys j0 .. j0+3 (j0 = j & ~3) of row (b, h, i).
+/// The four words of the 16x16 tile (i >> 4, j >> 4) for the lane of
+/// (i, j): rows i & ~8 and i | 8, columns j & ~9 and (j & ~9) + 8, pairs
+/// of adjacent columns in the two halves of each word.
 ATTN_HD PhiloxWords dropoutWords(unsigned long long seed,
-                                                  unsigned long long offset,
-                                                  int b, int h, int i, int j) {
-  return philox4x32_10((unsigned)j >> 2, (unsigned)i,
+                                 unsigned long long offset, int b, int h,
+                                 int i, int j) {
+  const unsigned lane = (((unsigned)i & 7u) << 2) | (((unsigned)j & 7u) >> 1);
+  return philox4x32_10(((unsigned)j >> 4) | (lane << 26), (unsigned)i >> 4,
                        ((unsigned)b << 16) | ((unsigned)h & 0xffffu),
                        (unsigned)offset, (unsigned)seed,
                        (unsigned)(seed >> 32) ^ (unsigned)(offset >> 32));
 }
 
-ATTN_HD unsigned pickWord(const PhiloxWords &w, int j) {
-  switch (j & 3) {
+/// The word of (i, j) among its tile lane's four.
+ATTN_HD unsigned pickWord(const PhiloxWords &w, int i, int j) {
+  switch ((((unsigned)i >> 3) & 1u) * 2 + (((unsigned)j >> 3) & 1u)) {
   case 0:
     return w.x;
   case 1:
@@ -89,28 +100,26 @@ ATTN_HD unsigned pickWord(const PhiloxWords &w, int j) {
   }
 }
 
-/// floor(p * 2^32): a word is kept when word >= threshold.
-ATTN_HD unsigned long long dropoutThreshold(float p) {
-  double t = (double)p * 4294967296.0;
+/// floor(p * 2^16): 16 random bits keep an element when bits >= threshold.
+ATTN_HD unsigned dropoutThreshold(float p) {
+  double t = (double)p * 65536.0;
   if (!(t > 0.0))
-    return 0ull;
-  if (t >= 4294967296.0)
-    return 4294967296ull;
-  return (unsigned long long)t;
+    return 0u;
+  if (t >= 65536.0)
+    return 65536u;
+  return (unsigned)t;
 }
 
-ATTN_HD bool dropoutKeepWord(unsigned word,
-                                              unsigned long long threshold) {
-  return (unsigned long long)word >= threshold;
+/// The 16 bits of column parity `odd` in a word, kept or not.
+ATTN_HD bool dropoutKeepBits(unsigned word, int odd, unsigned threshold) {
+  return ((word >> (odd ? 16 : 0)) & 0xffffu) >= threshold;
 }
 
 /// The whole mapping for one element (slow path: one Philox call).
-ATTN_HD bool dropoutKeep(unsigned long long seed,
-                                          unsigned long long offset,
-                                          unsigned long long threshold, int b,
-                                          int h, int i, int j) {
-  return dropoutKeepWord(pickWord(dropoutWords(seed, offset, b, h, i, j), j),
-                         threshold);
+ATTN_HD bool dropoutKeep(unsigned long long seed, unsigned long long offset,
+                         unsigned threshold, int b, int h, int i, int j) {
+  return dropoutKeepBits(pickWord(dropoutWords(seed, offset, b, h, i, j), i, j),
+                         j & 1, threshold);
 }
 
 } // namespace attnc

@@ -80,4 +80,32 @@ def AttnTileAttentionPass : Pass<"attn-tile-attention"> {
   ];
 }
 
+def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
+  let summary = "Allow hardware approximations in score modifiers and masks";
+  let description = [{
+    Marks the transcendental functions and float divisions inside the
+    `score_mod` and `mask` regions of every `attn.tiled_attention` with
+    `fastmath<afn>`, so the CUDA emitter maps them to the hardware
+    approximations (`tanh.approx.f32`, `ex2.approx`, `lg2.approx`,
+    `__fdividef`, a multiply by the reciprocal of a constant divisor).
+    Before:
+
+    ```mlir
+    %t = math.tanh %x : f32
+    ```
+
+    After:
+
+    ```mlir
+    %t = math.tanh %x fastmath<afn> : f32
+    ```
+
+    The approximations keep FlashAttention's error rule on every example
+    (the GPU suite checks both ways); `attnc --precise-math` (CompileOptions
+    `preciseMath`) leaves this pass out. Float ops outside the regions
+    (the kernel's own softmax) are not affected.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
