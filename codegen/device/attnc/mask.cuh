@@ -67,6 +67,44 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
     }
     nBegin = (int)(lo / kBlockN);
     nEnd = (int)((hi + kBlockN - 1) / kBlockN);
+    if constexpr (Spec::kMaskFn && Spec::kSkipWhere)
+      tightenByWhere(nBegin, nEnd);
+  }
+
+  /// Whether where() is false on every row of the block and every valid key
+  /// of blocks [first, last] (an empty key range counts as false).
+  __device__ __forceinline__ bool noneVisible(int first, int last) const {
+    const long long k0 = (long long)first * kBlockN;
+    const long long k1 = min((long long)(last + 1) * kBlockN, (long long)seqK) - 1;
+    return k1 < k0 || Spec::maskTile(b, h, m0, m1 - 1, (int)k0, (int)k1, p) ==
+                          attn::interval::kTileNone;
+  }
+
+  /// Drops the leading and trailing key blocks on which where() is false
+  /// everywhere, by bisection: an interval bound over a span covers every
+  /// sub-span (the rules are inclusion-monotone), so "no key visible in
+  /// blocks [nBegin, x)" is monotone in x. 2 log2(blocks) classifier calls
+  /// instead of one per block for masks like document masks.
+  __device__ __forceinline__ void tightenByWhere(int &nBegin, int &nEnd) const {
+    int lo = nBegin, hi = nEnd; // blocks [nBegin, lo) are invisible
+    while (lo < hi) {
+      const int mid = lo + (hi - lo + 1) / 2;
+      if (noneVisible(nBegin, mid - 1))
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    const int first = lo;
+    lo = first, hi = nEnd; // blocks [hi, nEnd) are invisible
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (noneVisible(mid, nEnd - 1))
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    nBegin = first;
+    nEnd = hi;
   }
 
   /// Skip / full / partial for key block nBlock (inside keyBlockRange).
