@@ -24,7 +24,6 @@ import argparse
 import datetime
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import tempfile
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from bench import time_torch  # bench/bench.py: CUDA events, rotated inputs
 
 TOKENS = 16384
 D = 128
@@ -101,22 +102,6 @@ def visible(mask_mod, n):
         q = torch.arange(q0, min(n, q0 + step), device="cuda")[:, None]
         total += int(mask_mod(0, 0, q, k[None, :]).sum().item())
     return total
-
-
-def time_torch(fn, inputs, iters):
-    for i in range(3):
-        fn(*inputs[i % len(inputs)])
-    torch.cuda.synchronize()
-    times = []
-    for i in range(iters):
-        a = inputs[i % len(inputs)]
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn(*a)
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
 
 
 def attnc_ms(attnc, path, b, hk, n, iters):

@@ -54,12 +54,7 @@ protected:
 
 Case makeCase(const std::string &label, int b, int h, int n, int m,
               uint64_t seed, uint64_t offset) {
-  Case c;
-  c.label = label;
-  c.batch = b;
-  c.headsQ = c.headsKV = h;
-  c.seqQ = n;
-  c.seqK = m;
+  Case c = gputest::makeCase(label, b, h, n, m);
   c.seed = seed;
   c.offset = offset;
   c.inputSeed = 4242 + n + m;

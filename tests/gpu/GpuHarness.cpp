@@ -98,6 +98,29 @@ std::string SpecText::str() const {
   return s.str();
 }
 
+SpecText makeSpec(const std::string &name, const std::string &dtype, int d,
+                  std::vector<std::string> inputs,
+                  std::vector<std::string> scores) {
+  SpecText s;
+  s.name = name;
+  s.dtype = dtype;
+  s.headDim = d;
+  s.inputs = std::move(inputs);
+  s.scores = std::move(scores);
+  return s;
+}
+
+Case makeCase(const std::string &label, int b, int h, int n, int m) {
+  Case c;
+  c.label = label;
+  c.batch = b;
+  c.headsQ = c.headsKV = h;
+  c.seqQ = n;
+  c.seqK = m;
+  c.inputSeed = (uint64_t)b * 7919 + h * 104729 + n * 31 + m;
+  return c;
+}
+
 std::shared_ptr<Attention> compileSpec(const std::string &text,
                                        const std::string &filename,
                                        const CompileOptions &options) {

@@ -94,6 +94,12 @@ struct SpecText {
   std::string str() const;
 };
 
+/// A SpecText named `name` of `dtype` and head dim `d`, with extra inputs
+/// and the score lines (modifiers and masks) in order.
+SpecText makeSpec(const std::string &name, const std::string &dtype, int d,
+                  std::vector<std::string> inputs,
+                  std::vector<std::string> scores);
+
 /// Compiles for the current device (memory + disk cache). Reports a test
 /// failure with the error and returns null when it fails.
 std::shared_ptr<Attention> compileSpec(const std::string &text,
@@ -141,6 +147,10 @@ struct Case {
   /// Pass RunArgs::stream = this (a CUstream) when set.
   void *stream = nullptr;
 };
+
+/// b batches, h query heads (as many K/V heads), n queries, m keys; the
+/// input seed derived from the sizes.
+Case makeCase(const std::string &label, int b, int h, int n, int m);
 
 /// What a run produced and how far it is from the reference.
 struct Outcome {

@@ -23,23 +23,7 @@ class Variants : public GpuTest {};
 
 SpecText spec(const std::string &name, const std::string &dtype, int d,
               std::vector<std::string> scores) {
-  SpecText s;
-  s.name = name;
-  s.dtype = dtype;
-  s.headDim = d;
-  s.scores = std::move(scores);
-  return s;
-}
-
-Case makeCase(const std::string &label, int b, int h, int n, int m) {
-  Case c;
-  c.label = label;
-  c.batch = b;
-  c.headsQ = c.headsKV = h;
-  c.seqQ = n;
-  c.seqK = m;
-  c.inputSeed = (uint64_t)b * 7919 + h * 104729 + n * 31 + m;
-  return c;
+  return makeSpec(name, dtype, d, {}, std::move(scores));
 }
 
 /// Runs both kernels on the same inputs; O and LSE must be equal bit for bit.
