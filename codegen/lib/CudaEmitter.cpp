@@ -339,6 +339,8 @@ private:
         .Case([&](math::SinOp) { expr = call(op, "sinf"); })
         .Case([&](math::CosOp) { expr = call(op, "cosf"); })
         .Case([&](math::ErfOp) { expr = call(op, "erff"); })
+        .Case([&](math::TanOp) { expr = call(op, "tanf"); })
+        .Case([&](math::AtanOp) { expr = call(op, "atanf"); })
         .Case([&](math::FmaOp) { expr = call(op, "fmaf"); })
         .Case([&](math::CopySignOp) { expr = call(op, "copysignf"); })
         .Default([&](Operation *) { ok = false; });

@@ -131,4 +131,19 @@ TEST_F(Variants, ApproximateAndPreciseMathBothPass) {
   }
 }
 
+// sin, cos, tan, atan and erf in a modifier (FlexAttention's test
+// modifier sin(cos(score)) + tan(b), and more), against float64.
+TEST_F(Variants, TrigonometricModifiers) {
+  auto attns = compileSpecs(
+      {spec("trig", "bf16", 64,
+            {"s = sin(cos(s)) + tan(float(b)) + atan(s) + erf(s / 4.0)"}).str(),
+       spec("trig_causal", "f16", 128,
+            {"s = s + 0.5 * sin(0.01 * float(q_idx - k_idx))", "s = mask(s, causal)"})
+           .str()});
+  for (auto &a : attns)
+    ASSERT_TRUE(a);
+  EXPECT_TRUE(runCase(*attns[0], makeCase("sin(cos(s)) + tan(b) + ...", 3, 4, 700, 1000)));
+  EXPECT_TRUE(runCase(*attns[1], makeCase("sin position bias + causal", 2, 4, 1000, 1000)));
+}
+
 } // namespace

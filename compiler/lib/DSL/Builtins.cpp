@@ -35,6 +35,12 @@ EvalValue evalAlibiSlope(ScalarType, Args a) {
   return num(std::exp2(-8.0 * (x0(a) + 1.0) / x1(a)));
 }
 
+EvalValue evalSin(ScalarType, Args a) { return num(std::sin(x0(a))); }
+EvalValue evalCos(ScalarType, Args a) { return num(std::cos(x0(a))); }
+EvalValue evalTan(ScalarType, Args a) { return num(std::tan(x0(a))); }
+EvalValue evalAtan(ScalarType, Args a) { return num(std::atan(x0(a))); }
+EvalValue evalErf(ScalarType, Args a) { return num(std::erf(x0(a))); }
+
 EvalValue evalAbs(ScalarType r, Args a) {
   if (r == ScalarType::Int)
     return EvalValue::ofInt(a[0].i < 0 ? attn::wrapNeg(a[0].i) : a[0].i);
@@ -83,6 +89,12 @@ constexpr std::array<BuiltinInfo, kNumBuiltins> kBuiltins = {{
     {Builtin::Div, "div", 2, T::Int, 1, "div(a, b): floor(a / b)", evalDiv},
     {Builtin::AlibiSlope, "alibi_slope", 2, T::Float, 1,
      "alibi_slope(h, H): 2^(-8 (h + 1) / H)", evalAlibiSlope},
+    {Builtin::Sin, "sin", 1, T::Float, -1, "sin(x): sine (radians)", evalSin},
+    {Builtin::Cos, "cos", 1, T::Float, -1, "cos(x): cosine (radians)", evalCos},
+    {Builtin::Tan, "tan", 1, T::Float, -1, "tan(x): tangent (radians)", evalTan},
+    {Builtin::Atan, "atan", 1, T::Float, -1, "atan(x): arc tangent, in (-pi/2, pi/2)",
+     evalAtan},
+    {Builtin::Erf, "erf", 1, T::Float, -1, "erf(x): the error function", evalErf},
     {Builtin::Select, "select", 3, T::Choice, -1, "select(c, a, b): c ? a : b",
      evalChoice},
     {Builtin::Where, "where", 3, T::Choice, -1, "where(c, a, b): c ? a : b",

@@ -257,6 +257,16 @@ Value ExprEmitter::emitCall(const Expr &e) {
     return math::SqrtOp::create(b, l, asFloat(0));
   case Builtin::Rsqrt:
     return math::RsqrtOp::create(b, l, asFloat(0));
+  case Builtin::Sin:
+    return math::SinOp::create(b, l, asFloat(0));
+  case Builtin::Cos:
+    return math::CosOp::create(b, l, asFloat(0));
+  case Builtin::Tan:
+    return math::TanOp::create(b, l, asFloat(0));
+  case Builtin::Atan:
+    return math::AtanOp::create(b, l, asFloat(0));
+  case Builtin::Erf:
+    return math::ErfOp::create(b, l, asFloat(0));
   case Builtin::Sigmoid: {
     // 1 / (1 + exp(-x))
     Value nx = arith::NegFOp::create(b, l, asFloat(0));

@@ -205,6 +205,6 @@ TEST(Builtins, TypoSuggestions) {
   ASSERT_NE(suggestBuiltin("tanhh"), nullptr);
   EXPECT_STREQ(suggestBuiltin("tanhh")->name, "tanh");
   EXPECT_STREQ(suggestBuiltin("sigmod")->name, "sigmoid");
-  EXPECT_EQ(suggestBuiltin("sin"), nullptr); // not 'min'
+  EXPECT_EQ(suggestBuiltin("mix"), nullptr); // not 'min'
   EXPECT_EQ(suggestBuiltin(std::string(1000, 'x')), nullptr);
 }

@@ -43,10 +43,15 @@ enum class Builtin : unsigned {
   Pow,
   Div,
   AlibiSlope,
+  Sin,
+  Cos,
+  Tan,
+  Atan,
+  Erf,
   Select,
   Where,
 };
-inline constexpr unsigned kNumBuiltins = 17;
+inline constexpr unsigned kNumBuiltins = 22;
 /// The most arguments a builtin takes.
 inline constexpr unsigned kMaxBuiltinArity = 3;
 
