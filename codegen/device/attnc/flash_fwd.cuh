@@ -345,10 +345,12 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
     scoresDone();
 
     // Score modifier and masks ----------------------------------------
-    // Partial blocks test every element against all masks (mask.cuh);
-    // full blocks only apply the score modifier, if any.
+    // Partial blocks test every element against all masks (mask.cuh) and
+    // apply the modifier only to kept elements (it never sees a row or key
+    // past the sequence ends); full blocks -- most of them -- apply the
+    // modifier alone, branch-free, with the scale loaded once.
     const int n0 = nb * Tr::kBlockN;
-    if (Spec::kScoreMod || kind == kBlockPartial) {
+    if (kind == kBlockPartial) {
 #pragma unroll
       for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
@@ -358,13 +360,26 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
             const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
             const int j = n0 + nt * 8 + 2 * t + (e & 1);
             float x = s[mt][nt][e];
-            const bool keep = kind != kBlockPartial || mask.allowed(i, j);
+            const bool keep = mask.allowed(i, j);
             if constexpr (Spec::kScoreMod)
               x = keep ? Spec::scoreMod(x * p.scale, blk.b, blk.h, i, j, p)
                        : negInf();
             else
               x = keep ? x : negInf();
             s[mt][nt][e] = x;
+          }
+    } else if constexpr (Spec::kScoreMod) {
+      const float scale = p.scale;
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < kNTiles; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
+            const int j = n0 + nt * 8 + 2 * t + (e & 1);
+            s[mt][nt][e] =
+                Spec::scoreMod(s[mt][nt][e] * scale, blk.b, blk.h, i, j, p);
           }
     }
 
