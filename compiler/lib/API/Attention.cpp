@@ -12,6 +12,7 @@
 #include "attnc/CudaDriver.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/Driver/Driver.h"
+#include "attnc/Driver/Pipeline.h"
 #include "attnc/KernelCache.h"
 #include "attnc/Launch.h"
 #include "attnc/Version.h"
@@ -22,7 +23,6 @@
 
 #include <climits>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 using namespace attnc;
@@ -340,10 +340,24 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
 
 Expected<std::shared_ptr<Attention>>
 attnc::compileFile(const std::string &path, const CompileOptions &options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return makeError(ErrorCode::NotFound, path + ": cannot open the spec file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return compile(text.str(), options, path);
+  // The reader `attnc compile` uses: regular files only (a FIFO would block
+  // and /dev/zero never end), size-limited, a directory named as one.
+  std::string text, diag;
+  llvm::raw_string_ostream errs(diag);
+  if (!readSourceFile(path, text, errs)) {
+    errs.flush();
+    std::string reason = diag;
+    std::string prefix = path + ": error: ";
+    if (reason.rfind(prefix, 0) == 0)
+      reason = reason.substr(prefix.size());
+    while (!reason.empty() && reason.back() == '\n')
+      reason.pop_back();
+    const std::string open = "cannot open file: ";
+    if (reason.rfind(open, 0) == 0)
+      return makeError(ErrorCode::NotFound,
+                       path + ": cannot open the spec file: " +
+                           reason.substr(open.size()));
+    return makeError(ErrorCode::InvalidArgument, path + ": " + reason);
+  }
+  return compile(text, options, path == "-" ? "<stdin>" : path);
 }

@@ -23,10 +23,15 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 using namespace attnc;
@@ -88,24 +93,57 @@ bool attnc::readSourceFile(llvm::StringRef path, std::string &out,
   if (path == "-") {
     f = stdin;
   } else {
-    llvm::sys::fs::file_status st;
-    if (std::error_code ec = llvm::sys::fs::status(path, st)) {
-      errs << path << ": error: cannot open file: " << ec.message() << "\n";
-      return false;
-    }
-    if (llvm::sys::fs::is_directory(st)) {
-      errs << path << ": error: is a directory, not a .attn file\n";
-      return false;
-    }
-    if (st.getSize() > kMaxSourceBytes) {
-      errs << path << ": error: file is too large (" << mib(st.getSize())
-           << "); the limit for .attn files is " << mib(kMaxSourceBytes)
+    // O_NONBLOCK: opening a FIFO without a writer must not wait; only
+    // regular files are read (a FIFO, device or socket is refused before a
+    // byte is read, as /dev/zero would fill the size limit first).
+    std::string name = path.str();
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
            << "\n";
       return false;
     }
-    f = std::fopen(path.str().c_str(), "rb");
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
+           << "\n";
+      ::close(fd);
+      return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      if (S_ISDIR(st.st_mode)) {
+        errs << path << ": error: is a directory, not a .attn file\n";
+        return false;
+      }
+      const char *kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                         : S_ISCHR(st.st_mode)  ? "a character device"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "a special file";
+      errs << path << ": error: is " << kind
+           << ", not a regular file; pass '-' to read standard input\n";
+      return false;
+    }
+    if (uint64_t(st.st_size) > kMaxSourceBytes) {
+      // In bytes when MiB would round to the limit itself.
+      std::string size = mib(uint64_t(st.st_size));
+      if (size == mib(kMaxSourceBytes))
+        size = std::to_string(uint64_t(st.st_size)) + " bytes";
+      errs << path << ": error: file is too large (" << size
+           << "); the limit for .attn files is " << mib(kMaxSourceBytes)
+           << "\n";
+      ::close(fd);
+      return false;
+    }
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0)
+      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    f = ::fdopen(fd, "rb");
     if (!f) {
-      errs << path << ": error: cannot open file\n";
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
+           << "\n";
+      ::close(fd);
       return false;
     }
   }
