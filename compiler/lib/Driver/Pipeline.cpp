@@ -12,6 +12,7 @@
 #include "attn/Model/Report.h"
 #include "attn/Model/Target.h"
 #include "attnc/Codegen/CudaEmitter.h"
+#include "attnc/KernelCache.h"
 #include "attnc/Nvrtc.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -350,22 +351,52 @@ emitFromIR(mlir::ModuleOp module, const CompileCommand &command,
     out << cuda;
     return mlir::success();
   }
+  // Through the kernel cache the runtime uses (attnc/KernelCache.h): a CUBIN
+  // is the very entry `attnc run` and the API load for this source and
+  // target; PTX is cached under the virtual architecture (compute_90a for
+  // sm_90a), whose PTX NVRTC writes identically.
   NvrtcOptions nvrtc;
-  nvrtc.arch = target.name;
+  nvrtc.arch = command.emit == EmitKind::PTX
+                   ? "compute_" + target.name.substr(target.name.find('_') + 1)
+                   : target.name;
   nvrtc.warningsAsErrors = command.options.warningsAsErrors;
   nvrtc.programName =
       (kernels->size() == 1 ? kernels->front().info.specName : "attnc") + ".cu";
-  Expected<NvrtcOutput> compiled = compileCuda(cuda, nvrtc);
+  // (The global cache is not even constructed without the disk: its
+  // constructor creates the directory.)
+  std::unique_ptr<KernelCache> memoryOnly;
+  if (command.options.noDiskCache)
+    memoryOnly =
+        std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
+  KernelCache *cache =
+      memoryOnly ? memoryOnly.get() : &KernelCache::global();
+  if (command.options.log)
+    cache->setLogHook(
+        [log = command.options.log](LogLevel level, const std::string &m) {
+          log(level == LogLevel::Warning ? "warning: " + m : m);
+        });
+  Expected<CacheLookup> compiled = cache->getBinary(cuda, nvrtc);
   if (!compiled) {
     errs << filename << ": error: " << compiled.error().str() << "\n";
     return mlir::failure();
   }
-  if (!compiled->log.empty() && compiled->hasWarnings)
-    errs << compiled->log << "\n";
-  if (command.emit == EmitKind::PTX)
-    out << compiled->ptx;
-  else
-    out.write(compiled->cubin.data(), compiled->cubin.size());
+  const CompiledBinary &binary = *compiled->binary;
+  if (command.options.log) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.1f", compiled->ms);
+    command.options.log(std::string(toString(command.emit)) + " for " +
+                        nvrtc.arch + ": " + cacheOriginName(compiled->origin) +
+                        " in " + ms + " ms (kernel cache " +
+                        (cache->diskEnabled() ? cache->dir()
+                                              : std::string("in memory")) +
+                        ")");
+  }
+  // NVRTC's warnings, when this process compiled it (a cached binary was
+  // compiled by a build that printed them).
+  if (!binary.log.empty() && compiled->origin == CacheOrigin::Compiled &&
+      binary.log.find("warning") != std::string::npos)
+    errs << binary.log << "\n";
+  out.write(binary.image.data(), binary.image.size());
   return mlir::success();
 }
 

@@ -122,7 +122,10 @@ int main(int argc, char **argv) {
                     "GPU architecture (default: the GPU's own, else " +
                         std::string(attnc::kDefaultTarget) + ")");
   compile->add_flag("-v,--verbose", compileVerbose,
-                    "Say which target and part figures are used");
+                    "Say which target and part figures are used, and where "
+                    "a PTX or CUBIN came from (kernel cache or NVRTC)");
+  compile->add_flag("--no-disk-cache", opts.options.noDiskCache,
+                    "With --emit=ptx or cubin, do not use the disk cache");
   compile->add_option("-o,--output", opts.outputPath,
                       "Output file ('-' for "
                       "stdout)");
