@@ -567,8 +567,8 @@ Status writeNpyFiles(
           slash == std::string::npos ? target : target.substr(slash + 1);
       f.tmp = dir + "." + base + ".tmp." + std::to_string(::getpid()) + "." +
               std::to_string(counter++);
-      int fd = ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                      0666);
+      int fd =
+          ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (fd < 0) {
         int err = errno;
         f.tmp.clear();

@@ -111,8 +111,8 @@ Status fillNormal(void *data, uint64_t count, DType dtype, uint64_t seed,
   // does the rest.
   uint64_t groups = (count + 3) / 4;
   uint64_t blocks = (groups + kThreads - 1) / kThreads;
-  blocks = std::min<uint64_t>(
-      blocks, uint64_t(std::max(device->smCount, 1)) * 16);
+  blocks =
+      std::min<uint64_t>(blocks, uint64_t(std::max(device->smCount, 1)) * 16);
   return (*kernel)->launch(p, Dim3(unsigned(blocks)), Dim3(kThreads), 0,
                            stream);
 }

@@ -67,8 +67,9 @@ TEST_F(RandomFill, F32MomentsAndTheHostMapping) {
     // The device's logf/sqrtf/sincospif are within a few ulps of the
     // host's: |x| < 6, so 1e-5 is some 20 float ulps.
     if (i < 65536 || i + 65536 > n)
-      maxDiff = std::max(
-          maxDiff, std::fabs(double(v[i]) - fillNormalValue(DType::F32, 2024, 0, i)));
+      maxDiff =
+          std::max(maxDiff, std::fabs(double(v[i]) -
+                                      fillNormalValue(DType::F32, 2024, 0, i)));
   }
   double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
   report("f32", "mean", mean);
@@ -114,7 +115,8 @@ TEST_F(RandomFill, DeterministicAndIndependentOfTheGrid) {
   const uint64_t n = 1000003;
   std::vector<uint16_t> a = fillAndFetch<uint16_t>(n, DType::BF16, 5, 1);
   std::vector<uint16_t> b = fillAndFetch<uint16_t>(n, DType::BF16, 5, 1);
-  std::vector<uint16_t> otherSeed = fillAndFetch<uint16_t>(n, DType::BF16, 6, 1);
+  std::vector<uint16_t> otherSeed =
+      fillAndFetch<uint16_t>(n, DType::BF16, 6, 1);
   std::vector<uint16_t> otherStream =
       fillAndFetch<uint16_t>(n, DType::BF16, 5, 2);
   ASSERT_EQ(a.size(), n);
@@ -152,11 +154,14 @@ TEST_F(RandomFill, RunShapeCheckPasses) {
   struct Run {
     const char *spec, *shape;
   } runs[] = {
-      {"plain.attn", "2,4,4,256,200"},     {"causal.attn", "1,2,2,300,300"},
-      {"gqa.attn", "1,32,8,128,256"},      {"softcap.attn", "1,4,2,128,128"},
+      {"plain.attn", "2,4,4,256,200"},
+      {"causal.attn", "1,2,2,300,300"},
+      {"gqa.attn", "1,32,8,128,256"},
+      {"softcap.attn", "1,4,2,128,128"},
       {"key_padding.attn", "3,2,2,128,192"},
       {"block_sparse.attn", "1,2,2,256,256"},
-      {"dropout.attn", "1,2,2,128,128"},   {"alibi.attn", "1,16,16,128,128"},
+      {"dropout.attn", "1,2,2,128,128"},
+      {"alibi.attn", "1,16,16,128,128"},
   };
   for (const Run &r : runs) {
     std::string cmd = "'" + attnc + "' run '" + examplesDir() + "/" + r.spec +
@@ -168,8 +173,8 @@ TEST_F(RandomFill, RunShapeCheckPasses) {
     while (size_t got = std::fread(buf, 1, sizeof buf, p))
       out.append(buf, got);
     int status = pclose(p);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << cmd << "\n" << out;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n"
+                                                               << out;
     EXPECT_NE(out.find(": PASS"), std::string::npos) << cmd << "\n" << out;
     std::printf("%s", out.c_str());
   }

@@ -333,19 +333,19 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
   // A CUBIN for another architecture would only fail in cuModuleLoadData
   // (CUDA_ERROR_NO_BINARY_FOR_GPU) after NVRTC's work; say why up front.
   // Without a device the load below reports that instead.
-  if (Expected<DeviceInfo> dev = currentDevice(); dev && !cubinLoadsOn(arch, *dev))
-    return makeError(ErrorCode::Unsupported,
-                     "target " + arch +
-                         (options.target.empty()
-                              ? " (the architecture of part '" + target->part +
-                                    "')"
-                              : std::string()) +
-                         ": a CUBIN for it does not load on " +
-                         dev->name + " (compute capability " +
-                         std::to_string(dev->ccMajor) + "." +
-                         std::to_string(dev->ccMinor) + ", " + dev->arch +
-                         "); compile for " + dev->arch +
-                         " (attnc compile --emit=cubin builds for other GPUs)");
+  if (Expected<DeviceInfo> dev = currentDevice();
+      dev && !cubinLoadsOn(arch, *dev))
+    return makeError(
+        ErrorCode::Unsupported,
+        "target " + arch +
+            (options.target.empty()
+                 ? " (the architecture of part '" + target->part + "')"
+                 : std::string()) +
+            ": a CUBIN for it does not load on " + dev->name +
+            " (compute capability " + std::to_string(dev->ccMajor) + "." +
+            std::to_string(dev->ccMinor) + ", " + dev->arch +
+            "); compile for " + dev->arch +
+            " (attnc compile --emit=cubin builds for other GPUs)");
 
   NvrtcOptions nvrtc;
   nvrtc.arch = arch;
@@ -392,9 +392,9 @@ attnc::compileFile(const std::string &path, const CompileOptions &options) {
       reason.pop_back();
     const std::string open = "cannot open file: ";
     if (reason.rfind(open, 0) == 0)
-      return makeError(ErrorCode::NotFound,
-                       path + ": cannot open the spec file: " +
-                           reason.substr(open.size()));
+      return makeError(
+          ErrorCode::NotFound,
+          path + ": cannot open the spec file: " + reason.substr(open.size()));
     return makeError(ErrorCode::InvalidArgument, path + ": " + reason);
   }
   return compile(text, options, path == "-" ? "<stdin>" : path);

@@ -39,9 +39,11 @@ void DiagnosticEngine::note(SourceLoc loc, std::string message) {
 /// point; 0 when the bytes there are not UTF-8.
 static size_t utf8At(std::string_view text, size_t i, uint32_t &cp) {
   unsigned char c = static_cast<unsigned char>(text[i]);
-  size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                         : (c & 0xF8) == 0xF0       ? 4
-                                                    : 0;
+  size_t len = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
   if (len == 0 || i + len > text.size())
     return 0;
   static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};

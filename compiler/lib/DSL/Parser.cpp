@@ -92,8 +92,7 @@ ModuleAST Parser::parseModule(std::string_view filename) {
     if (m.specs.size() == kMaxSpecs) {
       syntaxError(tok.loc, "too many attention blocks in one file (the limit "
                            "is " +
-                               std::to_string(kMaxSpecs) +
-                               "); split the file");
+                               std::to_string(kMaxSpecs) + "); split the file");
       break;
     }
     AttentionSpecAST spec;

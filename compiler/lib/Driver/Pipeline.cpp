@@ -368,8 +368,7 @@ emitFromIR(mlir::ModuleOp module, const CompileCommand &command,
   if (command.options.noDiskCache)
     memoryOnly =
         std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
-  KernelCache *cache =
-      memoryOnly ? memoryOnly.get() : &KernelCache::global();
+  KernelCache *cache = memoryOnly ? memoryOnly.get() : &KernelCache::global();
   if (command.options.log)
     cache->setLogHook(
         [log = command.options.log](LogLevel level, const std::string &m) {
@@ -384,12 +383,10 @@ emitFromIR(mlir::ModuleOp module, const CompileCommand &command,
   if (command.options.log) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", compiled->ms);
-    command.options.log(std::string(toString(command.emit)) + " for " +
-                        nvrtc.arch + ": " + cacheOriginName(compiled->origin) +
-                        " in " + ms + " ms (kernel cache " +
-                        (cache->diskEnabled() ? cache->dir()
-                                              : std::string("in memory")) +
-                        ")");
+    command.options.log(
+        std::string(toString(command.emit)) + " for " + nvrtc.arch + ": " +
+        cacheOriginName(compiled->origin) + " in " + ms + " ms (kernel cache " +
+        (cache->diskEnabled() ? cache->dir() : std::string("in memory")) + ")");
   }
   // NVRTC's warnings, when this process compiled it (a cached binary was
   // compiled by a build that printed them).

@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <new>
@@ -95,10 +95,9 @@ Expected<DeviceBuffer> randomOnDevice(const std::string &what,
                          " has more than 2^62 bytes");
   Expected<DeviceBuffer> buf = DeviceBuffer::allocate(bytes);
   if (!buf)
-    return buf.takeError().addContext(what + " " + fmtShape(shape) +
-                                      " needs " + std::to_string(bytes) +
-                                      " B (" + gib(bytes) +
-                                      ") of device memory");
+    return buf.takeError().addContext(what + " " + fmtShape(shape) + " needs " +
+                                      std::to_string(bytes) + " B (" +
+                                      gib(bytes) + ") of device memory");
   if (Status st = fillNormal(buf->data(), elements, dtypeOf(e), seed, stream,
                              nullptr, cache);
       !st)
@@ -163,14 +162,13 @@ Expected<HostTensor> loadTensor(const std::string &what,
                          "[batch, heads, seq, dim], got rank " +
                          std::to_string(a->shape.size()));
   if (a->dtype != dtypeOf(e))
-    return makeError(ErrorCode::InvalidArgument,
-                     "--" + what + " " + path + ": the spec's element type is " +
-                         elementTypeName(e) + " but the array is " +
-                         dtypeName(a->dtype) +
-                         (e == ElementType::bf16
-                              ? " (bf16 is read as <V2, or <u2 with "
-                                "--bf16-as-u2)"
-                              : ""));
+    return makeError(
+        ErrorCode::InvalidArgument,
+        "--" + what + " " + path + ": the spec's element type is " +
+            elementTypeName(e) + " but the array is " + dtypeName(a->dtype) +
+            (e == ElementType::bf16 ? " (bf16 is read as <V2, or <u2 with "
+                                      "--bf16-as-u2)"
+                                    : ""));
   HostTensor t;
   t.shape = a->shape;
   std::vector<float> f = toFloatVector(*a);
@@ -383,9 +381,9 @@ int attnc::tool::runRun(const RunOptions &o) {
       size_t elements = 0, bytes = 0;
       if (!tensorBytes({qb, kb}, 1, elements, bytes) ||
           bytes > (size_t(1) << 32))
-        return fail("--shape " + o.shape.front() + ": a random block layout of " +
-                    std::to_string(qb) + " x " + std::to_string(kb) +
-                    " blocks is too large; pass --layout");
+        return fail("--shape " + o.shape.front() +
+                    ": a random block layout of " + std::to_string(qb) + " x " +
+                    std::to_string(kb) + " blocks is too large; pass --layout");
       std::mt19937_64 rng(o.dataSeed + 11);
       layoutShape[0] = 1, layoutShape[1] = qb, layoutShape[2] = kb;
       for (int64_t i = 0; i < qb * kb; ++i)
@@ -396,7 +394,8 @@ int attnc::tool::runRun(const RunOptions &o) {
         return fail(a.takeError().addContext("--layout"));
       if ((a->dtype != DType::I8 && a->dtype != DType::U8) ||
           a->shape.size() != 3)
-        return fail("--layout " + o.layout + ": expected an int8/uint8 array "
+        return fail("--layout " + o.layout +
+                    ": expected an int8/uint8 array "
                     "[1 or heads, query blocks, key blocks], got " +
                     dtypeName(a->dtype) + " " + fmtShape(a->shape));
       for (int i = 0; i < 3; ++i)
@@ -407,11 +406,12 @@ int attnc::tool::runRun(const RunOptions &o) {
 
   // Device buffers; the output is poisoned (NaN) so unwritten elements show.
   if (random) {
-    for (auto [what, t, buf, stream] :
-         {std::tuple{"q", &q, &dq, 0u}, {"k", &k, &dk, 1u}, {"v", &v, &dv, 2u}}) {
-      *buf = randomOnDevice("--shape " + o.shape.front() + ": " + what,
-                            t->shape, e, o.dataSeed, stream, o.verbose,
-                            fillCache.get());
+    for (auto [what, t, buf, stream] : {std::tuple{"q", &q, &dq, 0u},
+                                        {"k", &k, &dk, 1u},
+                                        {"v", &v, &dv, 2u}}) {
+      *buf =
+          randomOnDevice("--shape " + o.shape.front() + ": " + what, t->shape,
+                         e, o.dataSeed, stream, o.verbose, fillCache.get());
       if (!*buf)
         return fail(buf->error());
       if (o.check) {
@@ -432,8 +432,8 @@ int attnc::tool::runRun(const RunOptions &o) {
   size_t oElements = 0, oBytes = 0, lseElements = 0, lseBytes = 0;
   if (!tensorBytes({b, hq, n, info.headDimV}, eb, oElements, oBytes) ||
       !tensorBytes({b, hq, n}, 4, lseElements, lseBytes))
-    return fail("the output [" + std::to_string(b) + ", " +
-                std::to_string(hq) + ", " + std::to_string(n) + ", " +
+    return fail("the output [" + std::to_string(b) + ", " + std::to_string(hq) +
+                ", " + std::to_string(n) + ", " +
                 std::to_string(info.headDimV) + "] has more than 2^62 bytes");
   auto dout = DeviceBuffer::allocate(oBytes);
   auto dlse = DeviceBuffer::allocate(lseBytes);
@@ -579,7 +579,8 @@ int attnc::tool::runBench(const BenchOptions &o) {
         !tensorBytes(vShape, eb, elements, vBytes) ||
         !tensorBytes(oShape, eb, elements, oBytes) ||
         !tensorBytes({s.batch, s.headsQ, s.seqQ}, 4, elements, lseBytes))
-      return fail("--shape " + text + ": the tensors of this shape have more "
+      return fail("--shape " + text +
+                  ": the tensors of this shape have more "
                   "than 2^62 bytes");
     // Inputs: standard normal values (as torch.randn gives the PyTorch side)
     // in the element type, made on the device (attnc/RandomFill.h), a
@@ -590,8 +591,8 @@ int attnc::tool::runBench(const BenchOptions &o) {
       for (int t = 0; t < 3; ++t) {
         Expected<DeviceBuffer> buf =
             randomOnDevice("--shape " + text + ": " + std::string(1, "qkv"[t]),
-                           *inputShapes[t], info.element, 1, uint32_t(3 * i + t),
-                           o.verbose, fillCache.get());
+                           *inputShapes[t], info.element, 1,
+                           uint32_t(3 * i + t), o.verbose, fillCache.get());
         if (!buf)
           return fail(buf.error());
         bufs.push_back(std::move(*buf));

@@ -142,7 +142,8 @@ int main(int argc, char **argv) {
   attnc::tool::RunOptions runOpts;
   CLI::App *run = app.add_subcommand(
       "run", "Run a spec's kernel on the GPU on .npy (or random) inputs");
-  run->add_option("spec", runOpts.spec, "The .attn file ('-' for stdin)")->required();
+  run->add_option("spec", runOpts.spec, "The .attn file ('-' for stdin)")
+      ->required();
   run->add_option("--q", runOpts.q, "Query .npy [b, hq, n, d]");
   run->add_option("--k", runOpts.k, "Key .npy [b, hk, m, d]");
   run->add_option("--v", runOpts.v, "Value .npy [b, hk, m, dv]");
@@ -173,7 +174,8 @@ int main(int argc, char **argv) {
   attnc::tool::BenchOptions benchOpts;
   CLI::App *bench = app.add_subcommand(
       "bench", "Time a spec's kernel (CUDA events, median) against the IO model");
-  bench->add_option("spec", benchOpts.spec, "The .attn file ('-' for stdin)")->required();
+  bench->add_option("spec", benchOpts.spec, "The .attn file ('-' for stdin)")
+      ->required();
   bench->add_option("--shape", benchOpts.shapes, "Sizes b,hq,hk,n,m (repeatable)")
       ->required();
   bench->add_option("--iters", benchOpts.iters, "Timed runs (median reported)")

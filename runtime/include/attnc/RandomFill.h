@@ -1,4 +1,4 @@
-//===- attnc/RandomFill.h - Standard normal values made on the device -*- C++ -*-===//
+//===- attnc/RandomFill.h - Normal inputs made on the device ---*- C++ -*-===//
 //
 // fillNormal() writes random standard normal values of an element type
 // (f32, f16, bf16) into device memory with a small kernel compiled through

@@ -42,7 +42,8 @@ unsigned char lastParams[512];
 size_t paramBytes = sizeof(attnc::FwdParams);
 int modulesLoaded = 0, modulesUnloaded = 0;
 struct FakeFunction {
-  int fillElement; // -1: an attention (or test) kernel; else attnc::rt::FillElement
+  int fillElement; // -1: an attention (or test) kernel; else
+                   // attnc::rt::FillElement
 } function{-1}, fillF32{attnc::rt::kFillF32}, fillF16{attnc::rt::kFillF16},
     fillBF16{attnc::rt::kFillBF16};
 const size_t kDeviceMemory = size_t(80) << 30;

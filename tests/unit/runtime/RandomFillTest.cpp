@@ -6,8 +6,8 @@
 // tests/gpu/RandomFillTest.cpp checks the device's values against these.
 //
 //===----------------------------------------------------------------------===//
-#include "attnc/Nvrtc.h"
 #include "attnc/RandomFill.h"
+#include "attnc/Nvrtc.h"
 
 #include <gtest/gtest.h>
 
@@ -35,7 +35,11 @@ void compilesFor(const std::string &arch) {
   EXPECT_NE(out->ptx.find("cvt.rn.f16.f32"), std::string::npos);
   EXPECT_NE(out->ptx.find("cvt.rn.bf16.f32"), std::string::npos);
   ASSERT_GT(out->cubin.size(), 4u);
-  EXPECT_EQ(std::memcmp(out->cubin.data(), "\x7f" "ELF", 4), 0);
+  EXPECT_EQ(std::memcmp(out->cubin.data(),
+                        "\x7f"
+                        "ELF",
+                        4),
+            0);
 }
 
 } // namespace

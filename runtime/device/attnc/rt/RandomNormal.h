@@ -66,9 +66,9 @@ ATTN_HD void boxMuller(float u0, float u1, float &a, float &b) {
 /// Elements 4g .. 4g+3 of (seed, stream).
 ATTN_HD Normal4 normal4(unsigned long long seed, unsigned stream,
                         unsigned long long group) {
-  PhiloxWords w = philox4x32_10((unsigned)group, (unsigned)(group >> 32),
-                                stream, 0x4e524d4cu, (unsigned)seed,
-                                (unsigned)(seed >> 32));
+  PhiloxWords w =
+      philox4x32_10((unsigned)group, (unsigned)(group >> 32), stream,
+                    0x4e524d4cu, (unsigned)seed, (unsigned)(seed >> 32));
   Normal4 n;
   boxMuller(uniformOfWord(w.x), uniformOfWord(w.y), n.v[0], n.v[1]);
   boxMuller(uniformOfWord(w.z), uniformOfWord(w.w), n.v[2], n.v[3]);
