@@ -321,9 +321,11 @@ int attnc::tool::runRun(const RunOptions &o) {
     for (const Want &w : wants)
       for (int d = 0; d < 4; ++d)
         if (w.t->shape[d] != w.dims[d])
-          return fail("--" + std::string(w.tensor) + ": dimension " +
-                      std::to_string(d) + " (" + dimName[d] + ") is " +
-                      std::to_string(w.t->shape[d]) + " but " +
+          return fail((random ? "--shape " + o.shape.front() + ": "
+                              : std::string("--")) +
+                      w.tensor + ": dimension " + std::to_string(d) + " (" +
+                      dimName[d] + ") is " + std::to_string(w.t->shape[d]) +
+                      " but " +
                       (std::string(w.from[d]) == w.tensor
                            ? std::string("")
                            : std::string(w.from[d]) + "'s is ") +
