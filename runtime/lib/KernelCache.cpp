@@ -140,9 +140,11 @@ KernelCache::KernelCache(KernelCacheOptions options)
     return;
   }
   // As ssh does with ~/.ssh: a directory that another user owns or can
-  // write could hold a planted kernel, so it is not used.
+  // write could hold a planted kernel, so it is not used. The directory
+  // itself is checked, not a symbolic link to it (a link's own mode is
+  // always 0777 and means nothing).
   struct stat st;
-  if (::lstat(dir_.c_str(), &st) == 0 &&
+  if (::stat(dir_.c_str(), &st) == 0 &&
       (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
     warn("kernel cache directory " + dir_ +
          (st.st_uid != ::geteuid()

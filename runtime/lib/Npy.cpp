@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -491,21 +492,144 @@ Expected<std::vector<uint8_t>> serializeNpy(const NpyArray &array,
   return out;
 }
 
+namespace {
+
+bool writeAllTo(int fd, const uint8_t *p, size_t n) {
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
+/// One file of writeNpyFiles(): where it goes and how.
+struct PendingFile {
+  std::string path, tmp; // tmp empty: written in place (not a regular file)
+  std::vector<uint8_t> bytes;
+};
+
+} // namespace
+
+Status writeNpyFiles(
+    const std::vector<std::pair<std::string, const NpyArray *>> &files,
+    NpyWriteOptions opts) {
+  std::vector<PendingFile> pending;
+  auto removeTemporaries = [&pending] {
+    for (const PendingFile &f : pending)
+      if (!f.tmp.empty())
+        ::unlink(f.tmp.c_str());
+  };
+  static unsigned counter = 0;
+  for (const auto &[path, array] : files) {
+    auto bytes = serializeNpy(*array, opts);
+    if (!bytes) {
+      removeTemporaries();
+      return bytes.takeError().addContext(path);
+    }
+    PendingFile f;
+    f.path = path;
+    f.bytes = std::move(*bytes);
+    struct stat st;
+    bool exists = ::stat(path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+      removeTemporaries();
+      return makeError(ErrorCode::IO, path + ": cannot create: Is a directory");
+    }
+    if (exists && S_ISREG(st.st_mode) && ::access(path.c_str(), W_OK) != 0) {
+      // A read-only file is not replaced behind the user's back (the rename
+      // below would succeed in a writable directory).
+      int err = errno;
+      removeTemporaries();
+      return makeError(ErrorCode::IO,
+                       path + ": cannot create: " + std::strerror(err));
+    }
+    if (!exists || S_ISREG(st.st_mode)) {
+      // Beside the target, so the rename is atomic and nothing partial is
+      // ever seen at `path`; a symbolic link is written through (the file
+      // it names is replaced, not the link).
+      struct stat lst;
+      if (exists && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+        if (char *real = ::realpath(path.c_str(), nullptr)) {
+          f.path = real;
+          std::free(real);
+        }
+      const std::string &target = f.path;
+      size_t slash = target.rfind('/');
+      std::string dir =
+          slash == std::string::npos ? "" : target.substr(0, slash + 1);
+      std::string base =
+          slash == std::string::npos ? target : target.substr(slash + 1);
+      f.tmp = dir + "." + base + ".tmp." + std::to_string(::getpid()) + "." +
+              std::to_string(counter++);
+      int fd =
+          ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd < 0) {
+        int err = errno;
+        f.tmp.clear();
+        removeTemporaries();
+        return makeError(ErrorCode::IO,
+                         path + ": cannot create: " + std::strerror(err));
+      }
+      bool ok = writeAllTo(fd, f.bytes.data(), f.bytes.size());
+      int err = errno;
+      ok = (::close(fd) == 0) && ok;
+      if (!ok) {
+        pending.push_back(std::move(f));
+        removeTemporaries();
+        return makeError(ErrorCode::IO,
+                         path + ": write failed: " + std::strerror(err));
+      }
+      f.bytes.clear();
+      f.bytes.shrink_to_fit();
+    }
+    pending.push_back(std::move(f));
+  }
+  // Every regular file is complete: move them into place, then write the
+  // special ones (/dev/stdout, a FIFO: never replaced by a rename).
+  for (size_t i = 0; i < pending.size(); ++i) {
+    PendingFile &f = pending[i];
+    if (f.tmp.empty() || ::rename(f.tmp.c_str(), f.path.c_str()) == 0) {
+      f.tmp.clear();
+      continue;
+    }
+    int err = errno;
+    removeTemporaries();
+    return makeError(ErrorCode::IO,
+                     files[i].first + ": cannot create: " + std::strerror(err));
+  }
+  for (PendingFile &f : pending) {
+    if (f.bytes.empty())
+      continue;
+    // O_NONBLOCK: a FIFO nobody reads is an error, not a hang.
+    int fd = ::open(f.path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+      return makeError(ErrorCode::IO,
+                       f.path + ": cannot open for writing: " +
+                           std::string(errno == ENXIO
+                                           ? "no process is reading the FIFO"
+                                           : std::strerror(errno)));
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0)
+      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    bool ok = writeAllTo(fd, f.bytes.data(), f.bytes.size());
+    int err = errno;
+    ok = (::close(fd) == 0) && ok;
+    if (!ok)
+      return makeError(ErrorCode::IO,
+                       f.path + ": write failed: " + std::strerror(err));
+  }
+  return success();
+}
+
 Status writeNpy(const std::string &path, const NpyArray &array,
                 NpyWriteOptions opts) {
-  auto bytes = serializeNpy(array, opts);
-  if (!bytes)
-    return bytes.takeError().addContext(path);
-  FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f)
-    return makeError(ErrorCode::IO,
-                     path + ": cannot create: " + std::strerror(errno));
-  bool ok = std::fwrite(bytes->data(), 1, bytes->size(), f) == bytes->size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok)
-    return makeError(ErrorCode::IO,
-                     path + ": write failed: " + std::strerror(errno));
-  return success();
+  return writeNpyFiles({{path, &array}}, opts);
 }
 
 std::vector<float> toFloatVector(const NpyArray &a) {

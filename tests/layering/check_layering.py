@@ -26,7 +26,7 @@ FLOORS = [
 NAMES = {0: "models/contract", 1: "dialect", 2: "codegen", 3: "runtime", 4: "compiler"}
 # Include roots, to find where an included header lives.
 INCLUDE_DIRS = ["dialects/include", "codegen/include", "codegen/device",
-                "runtime/include", "compiler/include"]
+                "runtime/include", "runtime/device", "compiler/include"]
 
 
 def floor_of(rel):

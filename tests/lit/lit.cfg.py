@@ -42,3 +42,34 @@ if os.environ.get("ATTNC_SANITIZED"):
     config.available_features.add("asan")
 config.substitutions.append(("%fakecuda", os.path.join(config.attnc_bin_dir, os.pardir, "lib", "libattnc-fake-cuda.so")))
 config.substitutions.append(("%mknpy", "python3 " + os.path.join(config.test_source_root, "badinput", "Inputs", "mknpy.py")))
+
+# Permission bits: root ignores them, so a test of an unreadable file or a
+# read-only directory proves nothing when run as root. Feature `non-root`:
+# lit runs as an ordinary user. `%unpriv` runs a command as an unprivileged
+# user: nothing to add when lit is not root; when it is, setpriv to nobody
+# (uid/gid 65534), if setpriv exists and nobody can run attnc. Tests that
+# need permission bits to hold `REQUIRES: unpriv` and run their commands
+# under %unpriv; without such a user they are reported UNSUPPORTED (a skip,
+# never a pass). `root`: lit runs as root (tests that chown to another uid).
+def unprivileged_prefix():
+    if os.geteuid() != 0:
+        return ""
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        return None
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    attnc = os.path.join(config.attnc_bin_dir, "attnc")
+    try:
+        r = subprocess.run(prefix + [attnc, "--version"], capture_output=True, timeout=30)
+    except Exception:
+        return None
+    return " ".join(prefix) if r.returncode == 0 else None
+
+if os.geteuid() == 0:
+    config.available_features.add("root")
+else:
+    config.available_features.add("non-root")
+_unpriv = unprivileged_prefix()
+if _unpriv is not None:
+    config.available_features.add("unpriv")
+    config.substitutions.append(("%unpriv", _unpriv))

@@ -97,7 +97,9 @@ Expected<std::shared_ptr<Attention>> compile(const std::string &specText,
                                              const CompileOptions &options,
                                              const std::string &filename =
                                                  "<spec>");
-/// compile() on the contents of a .attn file.
+/// compile() on the contents of a .attn file ("-": standard input). Only a
+/// regular file of at most 16 MiB is read; a FIFO, device or directory is
+/// an error, not a wait.
 Expected<std::shared_ptr<Attention>>
 compileFile(const std::string &path, const CompileOptions &options);
 

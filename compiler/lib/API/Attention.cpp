@@ -12,6 +12,7 @@
 #include "attnc/CudaDriver.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/Driver/Driver.h"
+#include "attnc/Driver/Pipeline.h"
 #include "attnc/KernelCache.h"
 #include "attnc/Launch.h"
 #include "attnc/Version.h"
@@ -20,9 +21,9 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <cctype>
 #include <climits>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 using namespace attnc;
@@ -99,6 +100,27 @@ Status checkTensor(const char *name, const TensorArg &t, const int64_t (&spec)[4
                      " elements) is not a multiple of 16 bytes");
   }
   return success();
+}
+
+/// Whether a CUBIN for `arch` ("sm_80", "sm_90a", "sm_100a") loads on
+/// `dev`: the same major compute capability and a minor no higher than the
+/// device's (an sm_80 CUBIN runs on 8.6), and an arch-specific ('a') target
+/// only on exactly its own compute capability.
+bool cubinLoadsOn(const std::string &arch, const DeviceInfo &dev) {
+  if (arch.rfind("sm_", 0) != 0)
+    return true; // not a CUBIN (PTX is JIT-compiled by the driver)
+  std::string digits;
+  size_t i = 3;
+  while (i < arch.size() && std::isdigit(static_cast<unsigned char>(arch[i])))
+    digits += arch[i++];
+  if (digits.size() < 2)
+    return true;
+  int major = std::stoi(digits.substr(0, digits.size() - 1));
+  int minor = digits.back() - '0';
+  bool specific = i < arch.size();
+  if (major != dev.ccMajor || minor > dev.ccMinor)
+    return false;
+  return !specific || minor == dev.ccMinor;
 }
 
 class AttentionImpl final : public Attention {
@@ -313,17 +335,33 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
     return makeError(ErrorCode::Unknown,
                      "internal: no AST for " + kernel.info.specName);
   const std::string &arch = target->name;
+  // A CUBIN for another architecture would only fail in cuModuleLoadData
+  // (CUDA_ERROR_NO_BINARY_FOR_GPU) after NVRTC's work; say why up front.
+  // Without a device the load below reports that instead.
+  if (Expected<DeviceInfo> dev = currentDevice();
+      dev && !cubinLoadsOn(arch, *dev))
+    return makeError(
+        ErrorCode::Unsupported,
+        "target " + arch +
+            (options.target.empty()
+                 ? " (the architecture of part '" + target->part + "')"
+                 : std::string()) +
+            ": a CUBIN for it does not load on " + dev->name +
+            " (compute capability " + std::to_string(dev->ccMajor) + "." +
+            std::to_string(dev->ccMinor) + ", " + dev->arch +
+            "); compile for " + dev->arch +
+            " (attnc compile --emit=cubin builds for other GPUs)");
 
   NvrtcOptions nvrtc;
   nvrtc.arch = arch;
   nvrtc.warningsAsErrors = options.warningsAsErrors;
   nvrtc.programName = kernel.info.specName + ".cu";
-  KernelCache *cache = &KernelCache::global();
+  // Without the disk the global cache is not touched: constructing it
+  // creates the cache directory.
   std::unique_ptr<KernelCache> memoryOnly;
-  if (options.noDiskCache) {
+  if (options.noDiskCache)
     memoryOnly = std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
-    cache = memoryOnly.get();
-  }
+  KernelCache *cache = memoryOnly ? memoryOnly.get() : &KernelCache::global();
   if (options.log)
     cache->setLogHook([log = options.log](LogLevel, const std::string &m) {
       log(m);
@@ -345,10 +383,24 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
 
 Expected<std::shared_ptr<Attention>>
 attnc::compileFile(const std::string &path, const CompileOptions &options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return makeError(ErrorCode::NotFound, path + ": cannot open the spec file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return compile(text.str(), options, path);
+  // The reader `attnc compile` uses: regular files only (a FIFO would block
+  // and /dev/zero never end), size-limited, a directory named as one.
+  std::string text, diag;
+  llvm::raw_string_ostream errs(diag);
+  if (!readSourceFile(path, text, errs)) {
+    errs.flush();
+    std::string reason = diag;
+    std::string prefix = path + ": error: ";
+    if (reason.rfind(prefix, 0) == 0)
+      reason = reason.substr(prefix.size());
+    while (!reason.empty() && reason.back() == '\n')
+      reason.pop_back();
+    const std::string open = "cannot open file: ";
+    if (reason.rfind(open, 0) == 0)
+      return makeError(
+          ErrorCode::NotFound,
+          path + ": cannot open the spec file: " + reason.substr(open.size()));
+    return makeError(ErrorCode::InvalidArgument, path + ": " + reason);
+  }
+  return compile(text, options, path == "-" ? "<stdin>" : path);
 }

@@ -2,6 +2,8 @@
 #include "attnc/DSL/Diagnostics.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <sstream>
 
 using namespace attnc::dsl;
@@ -33,25 +35,71 @@ void DiagnosticEngine::note(SourceLoc loc, std::string message) {
   add(Severity::Note, loc, std::move(message));
 }
 
-/// Control characters (C0 except tab, DEL, and the C1 range's UTF-8 form
-/// U+0080..U+009F) shown as \xHH, so source text, file names and messages
-/// cannot drive the terminal (an OSC sequence in a comment once retitled it).
+/// The length of the well-formed UTF-8 sequence at text[i] and its code
+/// point; 0 when the bytes there are not UTF-8.
+static size_t utf8At(std::string_view text, size_t i, uint32_t &cp) {
+  unsigned char c = static_cast<unsigned char>(text[i]);
+  size_t len = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
+  if (len == 0 || i + len > text.size())
+    return 0;
+  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  cp = len == 1 ? c : c & (0x7F >> len);
+  for (size_t j = 1; j < len; ++j) {
+    unsigned char d = static_cast<unsigned char>(text[i + j]);
+    if ((d & 0xC0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return len;
+}
+
+/// Invisible characters that reorder or hide text on a terminal ("Trojan
+/// Source"): bidirectional controls, zero-width characters, the byte order
+/// mark, line and paragraph separators.
+static bool isInvisible(uint32_t cp) {
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) ||
+         cp == 0xFEFF;
+}
+
+/// Text as shown on a terminal: control characters (C0 except tab, DEL, C1
+/// U+0080..U+009F) and bytes that are not UTF-8 as \xHH, invisible
+/// characters (isInvisible) as \u{XXXX}, so source text, file names and
+/// messages can neither drive the terminal (an OSC sequence in a comment
+/// once retitled it) nor hide or reorder what is shown.
 static std::string escapeControls(std::string_view text) {
   std::string out;
   static const char *kHex = "0123456789abcdef";
-  for (size_t i = 0; i < text.size(); ++i) {
+  auto hexByte = [&out](unsigned char c) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  };
+  for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    bool c1 = c == 0xc2 && i + 1 < text.size() &&
-              static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-              static_cast<unsigned char>(text[i + 1]) <= 0x9f;
-    if ((c < 0x20 && c != '\t') || c == 0x7f || c1) {
-      if (c1)
-        c = static_cast<unsigned char>(text[++i]);
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+    uint32_t cp = 0;
+    size_t len = utf8At(text, i, cp);
+    if (len == 0) {
+      hexByte(c);
+      ++i;
+    } else if ((cp < 0x20 && cp != '\t') || cp == 0x7f ||
+               (cp >= 0x80 && cp <= 0x9f)) {
+      hexByte(static_cast<unsigned char>(cp));
+      i += len;
+    } else if (isInvisible(cp)) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u{%04x}", unsigned(cp));
+      out += buf;
+      i += len;
     } else {
-      out += static_cast<char>(c);
+      out.append(text.substr(i, len));
+      i += len;
     }
   }
   return out;
@@ -83,14 +131,19 @@ std::string DiagnosticEngine::format(const Diagnostic &d) const {
     from = col > kMaxShown / 2 ? d.loc.offset - kMaxShown / 2 : begin;
     to = std::min(end, from + kMaxShown);
   }
+  // In a CRLF file a line ends in "\r\n": that \r is the line end, not text.
+  if (to == end && to > from && end < source.size() && source[to - 1] == '\r')
+    --to;
   std::string raw(source.substr(from, to - from));
   // The caret sits under the escaped text: pad by what precedes the column
-  // once escaped, tabs kept as tabs.
+  // once escaped, one space per character (not per UTF-8 byte), tabs kept
+  // as tabs.
   std::string before = escapeControls(
       source.substr(from, std::min<size_t>(d.loc.offset, to) - from));
   std::string caret;
   for (char c : before)
-    caret += c == '\t' ? '\t' : ' ';
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80)
+      caret += c == '\t' ? '\t' : ' ';
   os << escapeControls(raw) << '\n' << caret << "^\n";
   return os.str();
 }

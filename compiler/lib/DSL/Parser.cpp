@@ -89,6 +89,12 @@ ModuleAST Parser::parseModule(std::string_view filename) {
       while (tok.kind != Tok::Eof && tok.kind != Tok::KwAttention);
       continue;
     }
+    if (m.specs.size() == kMaxSpecs) {
+      syntaxError(tok.loc, "too many attention blocks in one file (the limit "
+                           "is " +
+                               std::to_string(kMaxSpecs) + "); split the file");
+      break;
+    }
     AttentionSpecAST spec;
     unsigned errorsBefore = diags.errorCount();
     bool parsed = parseAttention(spec);

@@ -580,6 +580,10 @@ ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
                          toString(b));
         return ScalarType::Unknown;
       }
+      // A constant 0 divisor makes every score infinite or NaN (defined in
+      // float, but never what was meant): refused like div and '%'.
+      if (e.op == OpKind::Div && !checkDivisor(*e.args[1], "'/'", nullptr))
+        return ScalarType::Unknown;
       if (e.op == OpKind::Div)
         return e.type = ScalarType::Float;
       return e.type = (a == ScalarType::Int && b == ScalarType::Int)
@@ -781,7 +785,12 @@ bool SpecAnalyzer::positiveFactor(Expr &e, bool divide, double &out) {
     f = 1.0 / f;
   if (!std::isfinite(f) || f <= 0.0) {
     std::ostringstream os;
-    os << "scale factor must be finite and positive, got " << f;
+    os << "scale factor must be finite and positive, got ";
+    // NaN's sign is whatever the arithmetic left (sqrt(-1) gives -nan).
+    if (std::isnan(f))
+      os << "NaN (not a number)";
+    else
+      os << f;
     error(e.loc, os.str());
     return false;
   }

@@ -14,6 +14,7 @@
 #include "attn/Model/Report.h"
 #include "attn/Model/Target.h"
 #include "attnc/Codegen/CudaEmitter.h"
+#include "attnc/KernelCache.h"
 #include "attnc/Nvrtc.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -25,10 +26,15 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 using namespace attnc;
@@ -90,24 +96,57 @@ bool attnc::readSourceFile(llvm::StringRef path, std::string &out,
   if (path == "-") {
     f = stdin;
   } else {
-    llvm::sys::fs::file_status st;
-    if (std::error_code ec = llvm::sys::fs::status(path, st)) {
-      errs << path << ": error: cannot open file: " << ec.message() << "\n";
-      return false;
-    }
-    if (llvm::sys::fs::is_directory(st)) {
-      errs << path << ": error: is a directory, not a .attn file\n";
-      return false;
-    }
-    if (st.getSize() > kMaxSourceBytes) {
-      errs << path << ": error: file is too large (" << mib(st.getSize())
-           << "); the limit for .attn files is " << mib(kMaxSourceBytes)
+    // O_NONBLOCK: opening a FIFO without a writer must not wait; only
+    // regular files are read (a FIFO, device or socket is refused before a
+    // byte is read, as /dev/zero would fill the size limit first).
+    std::string name = path.str();
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
            << "\n";
       return false;
     }
-    f = std::fopen(path.str().c_str(), "rb");
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
+           << "\n";
+      ::close(fd);
+      return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      if (S_ISDIR(st.st_mode)) {
+        errs << path << ": error: is a directory, not a .attn file\n";
+        return false;
+      }
+      const char *kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                         : S_ISCHR(st.st_mode)  ? "a character device"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "a special file";
+      errs << path << ": error: is " << kind
+           << ", not a regular file; pass '-' to read standard input\n";
+      return false;
+    }
+    if (uint64_t(st.st_size) > kMaxSourceBytes) {
+      // In bytes when MiB would round to the limit itself.
+      std::string size = mib(uint64_t(st.st_size));
+      if (size == mib(kMaxSourceBytes))
+        size = std::to_string(uint64_t(st.st_size)) + " bytes";
+      errs << path << ": error: file is too large (" << size
+           << "); the limit for .attn files is " << mib(kMaxSourceBytes)
+           << "\n";
+      ::close(fd);
+      return false;
+    }
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0)
+      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    f = ::fdopen(fd, "rb");
     if (!f) {
-      errs << path << ": error: cannot open file\n";
+      errs << path << ": error: cannot open file: " << std::strerror(errno)
+           << "\n";
+      ::close(fd);
       return false;
     }
   }
@@ -356,22 +395,49 @@ emitFromIR(mlir::ModuleOp module, const CompileCommand &command,
     out << cuda;
     return mlir::success();
   }
+  // Through the kernel cache the runtime uses (attnc/KernelCache.h): a CUBIN
+  // is the very entry `attnc run` and the API load for this source and
+  // target; PTX is cached under the virtual architecture (compute_90a for
+  // sm_90a), whose PTX NVRTC writes identically.
   NvrtcOptions nvrtc;
-  nvrtc.arch = target.name;
+  nvrtc.arch = command.emit == EmitKind::PTX
+                   ? "compute_" + target.name.substr(target.name.find('_') + 1)
+                   : target.name;
   nvrtc.warningsAsErrors = command.options.warningsAsErrors;
   nvrtc.programName =
       (kernels->size() == 1 ? kernels->front().info.specName : "attnc") + ".cu";
-  Expected<NvrtcOutput> compiled = compileCuda(cuda, nvrtc);
+  // (The global cache is not even constructed without the disk: its
+  // constructor creates the directory.)
+  std::unique_ptr<KernelCache> memoryOnly;
+  if (command.options.noDiskCache)
+    memoryOnly =
+        std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
+  KernelCache *cache = memoryOnly ? memoryOnly.get() : &KernelCache::global();
+  if (command.options.log)
+    cache->setLogHook(
+        [log = command.options.log](LogLevel level, const std::string &m) {
+          log(level == LogLevel::Warning ? "warning: " + m : m);
+        });
+  Expected<CacheLookup> compiled = cache->getBinary(cuda, nvrtc);
   if (!compiled) {
     errs << filename << ": error: " << compiled.error().str() << "\n";
     return mlir::failure();
   }
-  if (!compiled->log.empty() && compiled->hasWarnings)
-    errs << compiled->log << "\n";
-  if (command.emit == EmitKind::PTX)
-    out << compiled->ptx;
-  else
-    out.write(compiled->cubin.data(), compiled->cubin.size());
+  const CompiledBinary &binary = *compiled->binary;
+  if (command.options.log) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.1f", compiled->ms);
+    command.options.log(
+        std::string(toString(command.emit)) + " for " + nvrtc.arch + ": " +
+        cacheOriginName(compiled->origin) + " in " + ms + " ms (kernel cache " +
+        (cache->diskEnabled() ? cache->dir() : std::string("in memory")) + ")");
+  }
+  // NVRTC's warnings, when this process compiled it (a cached binary was
+  // compiled by a build that printed them).
+  if (!binary.log.empty() && compiled->origin == CacheOrigin::Compiled &&
+      binary.log.find("warning") != std::string::npos)
+    errs << binary.log << "\n";
+  out.write(binary.image.data(), binary.image.size());
   return mlir::success();
 }
 

@@ -9,18 +9,24 @@
 #include "attn/Model/Target.h"
 #include "attnc/Check.h"
 #include "attnc/CudaDriver.h"
+#include "attnc/KernelCache.h"
 #include "attnc/Npy.h"
+#include "attnc/RandomFill.h"
 #include "attnc/attnc.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <new>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 using namespace attnc;
 using namespace attnc::tool;
@@ -46,25 +52,100 @@ struct HostTensor {
   std::vector<double> value; // the same values, dense
 };
 
-HostTensor randomTensor(const std::vector<int64_t> &shape, ElementType e,
-                        std::mt19937_64 &rng) {
-  HostTensor t;
-  t.shape = shape;
-  // The product can overflow int64 for absurd --shape values: refuse those
-  // as out of memory (main reports it) instead of wrapping.
+/// Elements and bytes of a tensor of `shape`; false past 2^62 bytes (no
+/// allocation that large can succeed, and the product must not wrap).
+bool tensorBytes(const std::vector<int64_t> &shape, size_t elemBytes,
+                 size_t &elements, size_t &bytes) {
   unsigned __int128 total = 1;
   for (int64_t d : shape)
-    if ((total *= uint64_t(d)) > (unsigned __int128)(int64_t(1) << 40))
-      throw std::bad_alloc();
-  int64_t n = int64_t(total);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  std::vector<float> f(n);
-  for (float &x : f)
-    x = dist(rng);
-  t.raw = fromFloats(f.data(), shape, dtypeOf(e));
-  std::vector<float> back = toFloatVector(t.raw);
-  t.value.assign(back.begin(), back.end());
+    if (d < 0 || (total *= uint64_t(d)) > (unsigned __int128)(1) << 62)
+      return false;
+  if (total * elemBytes > (unsigned __int128)(1) << 62)
+    return false;
+  elements = size_t(total);
+  bytes = size_t(total * elemBytes);
+  return true;
+}
+
+std::string fmtShape(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::string gib(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1 << 30));
+  return buf;
+}
+
+/// A device tensor of `shape` filled with standard normal values of the
+/// element type (attnc/RandomFill.h): generated on the device, so no host
+/// memory of the tensor's size is used. `what` names it in errors.
+Expected<DeviceBuffer> randomOnDevice(const std::string &what,
+                                      const std::vector<int64_t> &shape,
+                                      ElementType e, uint64_t seed,
+                                      uint32_t stream, bool verbose,
+                                      KernelCache *cache) {
+  size_t elements = 0, bytes = 0;
+  if (!tensorBytes(shape, size_t(elementBytes(e)), elements, bytes))
+    return makeError(ErrorCode::InvalidArgument,
+                     what + " " + fmtShape(shape) +
+                         " has more than 2^62 bytes");
+  Expected<DeviceBuffer> buf = DeviceBuffer::allocate(bytes);
+  if (!buf)
+    return buf.takeError().addContext(what + " " + fmtShape(shape) + " needs " +
+                                      std::to_string(bytes) + " B (" +
+                                      gib(bytes) + ") of device memory");
+  if (Status st = fillNormal(buf->data(), elements, dtypeOf(e), seed, stream,
+                             nullptr, cache);
+      !st)
+    return st.takeError().addContext(what);
+  if (verbose)
+    std::cerr << "attnc: " << what << " " << fmtShape(shape) << " "
+              << elementTypeName(e) << ": random normal on the device (seed "
+              << seed << ", stream " << stream << ")\n";
+  return buf;
+}
+
+/// The host copy of a device tensor (for --check).
+Expected<HostTensor> download(const DeviceBuffer &buf,
+                              const std::vector<int64_t> &shape,
+                              ElementType e) {
+  HostTensor t;
+  t.shape = shape;
+  t.raw.dtype = dtypeOf(e);
+  t.raw.shape = shape;
+  t.raw.data.resize(buf.size());
+  if (Status st = buf.copyToHost(t.raw.data.data(), buf.size()); !st)
+    return st.takeError();
+  std::vector<float> f = toFloatVector(t.raw);
+  t.value.assign(f.begin(), f.end());
   return t;
+}
+
+/// Whether two output paths name one file (the same path, the same inode,
+/// or the same name in the same real directory); character devices such as
+/// /dev/null may take both.
+bool sameOutput(const std::string &a, const std::string &b) {
+  struct stat sa, sb;
+  bool ea = ::stat(a.c_str(), &sa) == 0, eb = ::stat(b.c_str(), &sb) == 0;
+  if (ea && eb)
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+           !S_ISCHR(sa.st_mode);
+  auto canonical = [](const std::string &p) {
+    size_t slash = p.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : p.substr(0, slash + 1);
+    std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+    char *real = ::realpath(dir.c_str(), nullptr);
+    if (!real)
+      return p;
+    std::string r = std::string(real) + "/" + base;
+    std::free(real);
+    return r;
+  };
+  return a == b || canonical(a) == canonical(b);
 }
 
 Expected<HostTensor> loadTensor(const std::string &what,
@@ -81,14 +162,13 @@ Expected<HostTensor> loadTensor(const std::string &what,
                          "[batch, heads, seq, dim], got rank " +
                          std::to_string(a->shape.size()));
   if (a->dtype != dtypeOf(e))
-    return makeError(ErrorCode::InvalidArgument,
-                     "--" + what + " " + path + ": the spec's element type is " +
-                         elementTypeName(e) +
-                         " but the array is of another dtype" +
-                         (e == ElementType::bf16
-                              ? " (bf16 is read as <V2, or <u2 with "
-                                "--bf16-as-u2)"
-                              : ""));
+    return makeError(
+        ErrorCode::InvalidArgument,
+        "--" + what + " " + path + ": the spec's element type is " +
+            elementTypeName(e) + " but the array is " + dtypeName(a->dtype) +
+            (e == ElementType::bf16 ? " (bf16 is read as <V2, or <u2 with "
+                                      "--bf16-as-u2)"
+                                    : ""));
   HostTensor t;
   t.shape = a->shape;
   std::vector<float> f = toFloatVector(*a);
@@ -107,13 +187,6 @@ Expected<DeviceBuffer> upload(const void *data, size_t bytes) {
       return st.takeError();
   }
   return buf;
-}
-
-std::string fmtShape(const std::vector<int64_t> &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
 }
 
 } // namespace
@@ -146,6 +219,14 @@ bool attnc::tool::parseShape(const std::string &text, Shape &s,
   return true;
 }
 
+/// A memory-only cache for the random input kernels under --no-disk-cache
+/// (null: the global cache, as the attention kernel uses).
+static std::unique_ptr<KernelCache> memoryCacheIf(const CompileOptions &co) {
+  if (!co.noDiskCache)
+    return nullptr;
+  return std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
+}
+
 /// JIT-compiles the spec as run and bench do; -v routes the cache's
 /// messages to stderr.
 static Expected<std::shared_ptr<Attention>>
@@ -156,6 +237,24 @@ compileForTool(const std::string &spec, CompileOptions co, bool verbose) {
 }
 
 int attnc::tool::runRun(const RunOptions &o) {
+  // Flags that contradict each other are refused before anything is
+  // compiled.
+  bool random = !o.shape.empty();
+  if (random && (!o.q.empty() || !o.k.empty() || !o.v.empty()))
+    return fail("give either --shape (random inputs) or --q/--k/--v");
+  if (o.shape.size() > 1)
+    return fail("--shape given " + std::to_string(o.shape.size()) +
+                " times; attnc run runs one shape (attnc bench takes "
+                "several)");
+  if (!o.out.empty() && !o.lse.empty() && sameOutput(o.out, o.lse))
+    return fail("-o and --lse name the same file '" + o.out + "'");
+  Shape s;
+  if (random) {
+    std::string err;
+    if (!parseShape(o.shape.front(), s, err))
+      return fail(err);
+  }
+
   Expected<std::shared_ptr<Attention>> compiled =
       compileForTool(o.spec, o.compile, o.verbose);
   if (!compiled)
@@ -163,25 +262,27 @@ int attnc::tool::runRun(const RunOptions &o) {
   const Attention &attn = **compiled;
   const KernelInfo &info = attn.info();
   ElementType e = info.element;
+  std::unique_ptr<KernelCache> fillCache = memoryCacheIf(o.compile);
+  if (!random && (o.q.empty() || o.k.empty() || o.v.empty()))
+    return fail("--q, --k and --v (.npy files) are required unless --shape "
+                "asks for random inputs");
+  if (!o.lengths.empty() && !info.keyPadding)
+    return fail("--lengths: the spec has no lengths(...) mask; it would not "
+                "be used");
+  if (!o.layout.empty() && !info.blockSparse)
+    return fail("--layout: the spec is not block-sparse (no blocks(...) "
+                "mask); it would not be used");
 
-  // Inputs: .npy files or random normal values of --shape.
+  // Inputs: .npy files, or random normal values of --shape made on the
+  // device (host copies only for --check).
   HostTensor q, k, v;
-  bool random = !o.shape.empty();
+  Expected<DeviceBuffer> dq = DeviceBuffer(), dk = DeviceBuffer(),
+                         dv = DeviceBuffer();
   if (random) {
-    if (!o.q.empty() || !o.k.empty() || !o.v.empty())
-      return fail("give either --shape (random inputs) or --q/--k/--v");
-    Shape s;
-    std::string err;
-    if (!parseShape(o.shape.front(), s, err))
-      return fail(err);
-    std::mt19937_64 rng(o.dataSeed);
-    q = randomTensor({s.batch, s.headsQ, s.seqQ, info.headDim}, e, rng);
-    k = randomTensor({s.batch, s.headsKV, s.seqK, info.headDim}, e, rng);
-    v = randomTensor({s.batch, s.headsKV, s.seqK, info.headDimV}, e, rng);
+    q.shape = {s.batch, s.headsQ, s.seqQ, info.headDim};
+    k.shape = {s.batch, s.headsKV, s.seqK, info.headDim};
+    v.shape = {s.batch, s.headsKV, s.seqK, info.headDimV};
   } else {
-    if (o.q.empty() || o.k.empty() || o.v.empty())
-      return fail("--q, --k and --v (.npy files) are required unless --shape "
-                  "asks for random inputs");
     for (auto [what, path, t] :
          {std::tuple{"q", &o.q, &q}, {"k", &o.k, &k}, {"v", &o.v, &v}}) {
       Expected<HostTensor> r = loadTensor(what, *path, e, o.bf16AsU2);
@@ -209,20 +310,32 @@ int attnc::tool::runRun(const RunOptions &o) {
         {"v", &v, {b, hk, m, info.headDimV},
          {"q", "k", "k", "the spec"}},
     };
+    // Where the spec fixes a size (q: f16[1, 16, n, 64]), the spec's wins.
+    const int64_t *fixed[3] = {info.qShape, info.kShape, info.vShape};
+    for (int t = 0; t < 3; ++t)
+      for (int d = 0; d < 3; ++d)
+        if (fixed[t][d] >= 0) {
+          wants[t].dims[d] = fixed[t][d];
+          wants[t].from[d] = "the spec";
+        }
     for (const Want &w : wants)
       for (int d = 0; d < 4; ++d)
         if (w.t->shape[d] != w.dims[d])
-          return fail("--" + std::string(w.tensor) + ": dimension " +
-                      std::to_string(d) + " (" + dimName[d] + ") is " +
-                      std::to_string(w.t->shape[d]) + " but " +
+          return fail((random ? "--shape " + o.shape.front() + ": "
+                              : std::string("--")) +
+                      w.tensor + ": dimension " + std::to_string(d) + " (" +
+                      dimName[d] + ") is " + std::to_string(w.t->shape[d]) +
+                      " but " +
                       (std::string(w.from[d]) == w.tensor
                            ? std::string("")
                            : std::string(w.from[d]) + "'s is ") +
                       std::to_string(w.dims[d]) + "; " + w.tensor + " " +
                       fmtShape(w.t->shape));
     if (hk <= 0 || hq % hk != 0)
-      return fail("--k: " + std::to_string(hk) + " key/value heads do not "
-                  "divide q's " + std::to_string(hq) + " query heads");
+      return fail("--" + std::string(random ? "shape" : "k") + ": " +
+                  std::to_string(hk) + " key/value heads do not divide " +
+                  (random ? "the " : "q's ") + std::to_string(hq) +
+                  " query heads");
     for (const HostTensor *t : {&q, &k, &v})
       for (int64_t d : t->shape)
         if (d == 0 || d > std::numeric_limits<int32_t>::max())
@@ -267,6 +380,12 @@ int attnc::tool::runRun(const RunOptions &o) {
         return fail("the spec is block-sparse: pass --layout L.npy (int8/uint8 "
                     "[1 or heads, " + std::to_string(qb) + ", " +
                     std::to_string(kb) + "])");
+      size_t elements = 0, bytes = 0;
+      if (!tensorBytes({qb, kb}, 1, elements, bytes) ||
+          bytes > (size_t(1) << 32))
+        return fail("--shape " + o.shape.front() +
+                    ": a random block layout of " + std::to_string(qb) + " x " +
+                    std::to_string(kb) + " blocks is too large; pass --layout");
       std::mt19937_64 rng(o.dataSeed + 11);
       layoutShape[0] = 1, layoutShape[1] = qb, layoutShape[2] = kb;
       for (int64_t i = 0; i < qb * kb; ++i)
@@ -277,9 +396,10 @@ int attnc::tool::runRun(const RunOptions &o) {
         return fail(a.takeError().addContext("--layout"));
       if ((a->dtype != DType::I8 && a->dtype != DType::U8) ||
           a->shape.size() != 3)
-        return fail("--layout " + o.layout + ": expected an int8/uint8 array "
-                    "[1 or heads, query blocks, key blocks], got shape " +
-                    fmtShape(a->shape));
+        return fail("--layout " + o.layout +
+                    ": expected an int8/uint8 array "
+                    "[1 or heads, query blocks, key blocks], got " +
+                    dtypeName(a->dtype) + " " + fmtShape(a->shape));
       for (int i = 0; i < 3; ++i)
         layoutShape[i] = a->shape[i];
       layout.assign(a->data.begin(), a->data.end());
@@ -287,15 +407,38 @@ int attnc::tool::runRun(const RunOptions &o) {
   }
 
   // Device buffers; the output is poisoned (NaN) so unwritten elements show.
-  auto dq = upload(q.raw.data.data(), q.raw.data.size());
-  auto dk = upload(k.raw.data.data(), k.raw.data.size());
-  auto dv = upload(v.raw.data.data(), v.raw.data.size());
-  if (!dq || !dk || !dv)
-    return fail(!dq ? dq.error() : !dk ? dk.error() : dv.error());
+  if (random) {
+    for (auto [what, t, buf, stream] : {std::tuple{"q", &q, &dq, 0u},
+                                        {"k", &k, &dk, 1u},
+                                        {"v", &v, &dv, 2u}}) {
+      *buf =
+          randomOnDevice("--shape " + o.shape.front() + ": " + what, t->shape,
+                         e, o.dataSeed, stream, o.verbose, fillCache.get());
+      if (!*buf)
+        return fail(buf->error());
+      if (o.check) {
+        Expected<HostTensor> host = download(**buf, t->shape, e);
+        if (!host)
+          return fail(host.error());
+        *t = std::move(*host);
+      }
+    }
+  } else {
+    dq = upload(q.raw.data.data(), q.raw.data.size());
+    dk = upload(k.raw.data.data(), k.raw.data.size());
+    dv = upload(v.raw.data.data(), v.raw.data.size());
+    if (!dq || !dk || !dv)
+      return fail(!dq ? dq.error() : !dk ? dk.error() : dv.error());
+  }
   size_t eb = size_t(elementBytes(e));
-  size_t oBytes = size_t(b * hq * n * info.headDimV) * eb;
+  size_t oElements = 0, oBytes = 0, lseElements = 0, lseBytes = 0;
+  if (!tensorBytes({b, hq, n, info.headDimV}, eb, oElements, oBytes) ||
+      !tensorBytes({b, hq, n}, 4, lseElements, lseBytes))
+    return fail("the output [" + std::to_string(b) + ", " + std::to_string(hq) +
+                ", " + std::to_string(n) + ", " +
+                std::to_string(info.headDimV) + "] has more than 2^62 bytes");
   auto dout = DeviceBuffer::allocate(oBytes);
-  auto dlse = DeviceBuffer::allocate(size_t(b * hq * n) * 4);
+  auto dlse = DeviceBuffer::allocate(lseBytes);
   if (!dout || !dlse)
     return fail(!dout ? dout.error() : dlse.error());
   if (Status st = dout->fill(0xff); !st)
@@ -326,15 +469,33 @@ int attnc::tool::runRun(const RunOptions &o) {
   args.offset = o.offset;
   if (Status st = attn.run(args); !st)
     return fail(st.error());
+  // The outputs come back to the host only when something needs them.
+  bool needOut = !o.out.empty() || o.check;
+  bool needLse = !o.lse.empty() || o.check;
   NpyArray out;
-  out.dtype = dtypeOf(e);
-  out.shape = {b, hq, n, info.headDimV};
-  out.data.resize(oBytes);
-  std::vector<float> lse(size_t(b * hq * n));
-  if (Status st = dout->copyToHost(out.data.data(), oBytes); !st)
-    return fail(st.error());
-  if (Status st = dlse->copyToHost(lse.data(), lse.size() * 4); !st)
-    return fail(st.error());
+  std::vector<float> lse;
+  if (needOut) {
+    out.dtype = dtypeOf(e);
+    out.shape = {b, hq, n, info.headDimV};
+    out.data.resize(oBytes);
+    if (Status st = dout->copyToHost(out.data.data(), oBytes); !st)
+      return fail(st.error());
+  }
+  if (needLse) {
+    lse.resize(lseElements);
+    if (Status st = dlse->copyToHost(lse.data(), lseBytes); !st)
+      return fail(st.error());
+  }
+  if (!needOut && !needLse) {
+    // Still wait for the kernel, so a failed launch is reported here.
+    Expected<CudaDriver *> drv = CudaDriver::get();
+    if (!drv)
+      return fail(drv.error());
+    if (Status st = (*drv)->check((*drv)->api().ctxSynchronize(),
+                                  "cuCtxSynchronize", __FILE__, __LINE__);
+        !st)
+      return fail(st.error());
+  }
 
   if (o.verbose)
     std::cerr << "attnc: " << info.kernelName << " tiles " << info.blockM
@@ -343,14 +504,18 @@ int attnc::tool::runRun(const RunOptions &o) {
               << " B shared memory; " << attn.provenance() << "\n";
   NpyWriteOptions wo;
   wo.bf16AsU2 = o.bf16AsU2;
+  NpyArray lseArray;
+  std::vector<std::pair<std::string, const NpyArray *>> files;
   if (!o.out.empty())
-    if (Status st = writeNpy(o.out, out, wo); !st)
-      return fail(st.error());
+    files.push_back({o.out, &out});
   if (!o.lse.empty()) {
-    NpyArray l = fromFloats(lse.data(), {b, hq, n}, DType::F32);
-    if (Status st = writeNpy(o.lse, l); !st)
-      return fail(st.error());
+    lseArray = fromFloats(lse.data(), {b, hq, n}, DType::F32);
+    files.push_back({o.lse, &lseArray});
   }
+  // Both or neither: a failure leaves no partial or stray file.
+  if (!files.empty())
+    if (Status st = writeNpyFiles(files, wo); !st)
+      return fail(st.error());
   if (!o.check) {
     if (o.out.empty())
       std::cout << "ran " << info.kernelName << " on q " << fmtShape(q.shape)
@@ -373,12 +538,22 @@ int attnc::tool::runBench(const BenchOptions &o) {
     return fail("give at least one --shape b,hq,hk,n,m");
   if (o.iters < 1 || o.warmup < 0)
     return fail("--iters must be >= 1 and --warmup >= 0");
+  // Every shape is checked before anything is compiled or timed.
+  std::vector<Shape> shapes;
+  for (const std::string &text : o.shapes) {
+    Shape s;
+    std::string err;
+    if (!parseShape(text, s, err))
+      return fail(err);
+    shapes.push_back(s);
+  }
   Expected<std::shared_ptr<Attention>> compiled =
       compileForTool(o.spec, o.compile, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
   const KernelInfo &info = attn.info();
+  std::unique_ptr<KernelCache> fillCache = memoryCacheIf(o.compile);
   if (info.keyPadding || info.blockSparse)
     return fail("attnc bench times specs without key-length or block-layout "
                 "inputs for now");
@@ -389,55 +564,47 @@ int attnc::tool::runBench(const BenchOptions &o) {
   if (!o.json)
     std::printf("%-22s %5s %4s %4s %6s %6s %9s %9s %9s %11s\n", "spec", "b",
                 "hq", "hk", "n", "m", "ms", "TFLOP/s", "GB/s", "model ms");
-  for (const std::string &text : o.shapes) {
-    Shape s;
-    std::string err;
-    if (!parseShape(text, s, err))
-      return fail(err);
+  for (size_t shapeIndex = 0; shapeIndex < shapes.size(); ++shapeIndex) {
+    const std::string &text = o.shapes[shapeIndex];
+    const Shape &s = shapes[shapeIndex];
     // Two input sets, rotated, so no run reads the last one's inputs from L2.
     const int kSets = 2;
     std::vector<DeviceBuffer> bufs;
-    size_t qBytes = size_t(s.batch * s.headsQ * s.seqQ * info.headDim) * eb;
-    size_t kBytes = size_t(s.batch * s.headsKV * s.seqK * info.headDim) * eb;
-    size_t vBytes = size_t(s.batch * s.headsKV * s.seqK * info.headDimV) * eb;
-    size_t oBytes = size_t(s.batch * s.headsQ * s.seqQ * info.headDimV) * eb;
+    std::vector<int64_t> qShape = {s.batch, s.headsQ, s.seqQ, info.headDim};
+    std::vector<int64_t> kShape = {s.batch, s.headsKV, s.seqK, info.headDim};
+    std::vector<int64_t> vShape = {s.batch, s.headsKV, s.seqK, info.headDimV};
+    std::vector<int64_t> oShape = {s.batch, s.headsQ, s.seqQ, info.headDimV};
+    size_t elements = 0, qBytes = 0, kBytes = 0, vBytes = 0, oBytes = 0,
+           lseBytes = 0;
+    if (!tensorBytes(qShape, eb, elements, qBytes) ||
+        !tensorBytes(kShape, eb, elements, kBytes) ||
+        !tensorBytes(vShape, eb, elements, vBytes) ||
+        !tensorBytes(oShape, eb, elements, oBytes) ||
+        !tensorBytes({s.batch, s.headsQ, s.seqQ}, 4, elements, lseBytes))
+      return fail("--shape " + text +
+                  ": the tensors of this shape have more "
+                  "than 2^62 bytes");
     // Inputs: standard normal values (as torch.randn gives the PyTorch side)
-    // in the element type, generated once with xorshift + Box-Muller and
-    // copied into every buffer (a std::normal_distribution per buffer made
-    // large shapes take seconds per process).
-    size_t maxBytes = std::max({qBytes, kBytes, vBytes, oBytes});
-    std::vector<uint8_t> host(maxBytes);
-    uint64_t state = 0x9E3779B97F4A7C15ull;
-    auto uniform = [&state] {
-      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-      return (float(state >> 40) + 0.5f) * (1.0f / float(1 << 24));
-    };
-    for (size_t i = 0; i < maxBytes / eb; ++i) {
-      float x = std::sqrt(-2.0f * std::log(uniform())) *
-                std::cos(6.2831853f * uniform());
-      if (info.element == ElementType::f32) {
-        std::memcpy(&host[i * 4], &x, 4);
-      } else {
-        uint16_t bits = info.element == ElementType::bf16 ? floatToBf16(x)
-                                                          : floatToHalf(x);
-        std::memcpy(&host[i * 2], &bits, 2);
-      }
-    }
+    // in the element type, made on the device (attnc/RandomFill.h), a
+    // different stream per tensor and set.
     std::vector<RunArgs> sets;
     for (int i = 0; i < kSets; ++i) {
-      for (size_t bytes : {qBytes, kBytes, vBytes, oBytes}) {
+      const std::vector<int64_t> *inputShapes[3] = {&qShape, &kShape, &vShape};
+      for (int t = 0; t < 3; ++t) {
+        Expected<DeviceBuffer> buf =
+            randomOnDevice("--shape " + text + ": " + std::string(1, "qkv"[t]),
+                           *inputShapes[t], info.element, 1,
+                           uint32_t(3 * i + t), o.verbose, fillCache.get());
+        if (!buf)
+          return fail(buf.error());
+        bufs.push_back(std::move(*buf));
+      }
+      for (size_t bytes : {oBytes, lseBytes}) {
         Expected<DeviceBuffer> buf = DeviceBuffer::allocate(bytes);
         if (!buf)
           return fail(buf.error());
-        if (Status st = buf->copyFromHost(host.data(), bytes); !st)
-          return fail(st.error());
         bufs.push_back(std::move(*buf));
       }
-      Expected<DeviceBuffer> lse =
-          DeviceBuffer::allocate(size_t(s.batch * s.headsQ * s.seqQ) * 4);
-      if (!lse)
-        return fail(lse.error());
-      bufs.push_back(std::move(*lse));
       DeviceBuffer *b0 = &bufs[bufs.size() - 5];
       RunArgs a;
       int64_t qs[4] = {s.batch, s.headsQ, s.seqQ, info.headDim};

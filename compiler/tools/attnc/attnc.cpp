@@ -16,6 +16,8 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <iostream>
 #include <new>
 
@@ -29,6 +31,40 @@ static int notBuilt(const char *name) {
 // Largest tile edge the flags accept (the SRAM model refuses what does not
 // fit; this only keeps absurd numbers from being narrowed).
 constexpr int kMaxTile = 4096;
+// Most timed (or warm-up) runs of `attnc bench` per shape: a million runs of
+// the smallest kernel take seconds; more is a typo.
+constexpr int kMaxIters = 1000000;
+
+/// An integer in decimal (CLI11's Range says "Value abc not in range" for
+/// text that is no number at all).
+static const CLI::Validator kInteger(
+    [](std::string &text) -> std::string {
+      size_t i = text.size() > 1 && text[0] == '-' ? 1 : 0;
+      if (text.empty() || i == text.size() ||
+          text.find_first_not_of("0123456789", i) != std::string::npos)
+        return "'" + text + "' is not an integer";
+      return "";
+    },
+    "INT");
+
+/// An unsigned 64-bit integer, decimal or 0x hexadecimal: CLI11 wrapped
+/// "-1" to 2^64-1 and took "99999999999999999999999" and "" silently.
+static const CLI::Validator kUnsigned64(
+    [](std::string &text) -> std::string {
+      bool hex = text.size() > 2 && text[0] == '0' &&
+                 (text[1] == 'x' || text[1] == 'X');
+      const char *digits = hex ? "0123456789abcdefABCDEF" : "0123456789";
+      size_t from = hex ? 2 : 0;
+      if (text.size() == from ||
+          text.find_first_not_of(digits, from) != std::string::npos)
+        return "'" + text + "' is not an unsigned integer";
+      errno = 0;
+      (void)std::strtoull(text.c_str(), nullptr, hex ? 16 : 10);
+      if (errno == ERANGE)
+        return text + " is more than 2^64-1";
+      return "";
+    },
+    "UINT64");
 
 /// The flags of attnc::CompileOptions, one definition for every subcommand.
 static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
@@ -44,18 +80,23 @@ static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
   cmd->add_option("--sram-budget", o.tiles.sramBudgetBytes,
                   "Shared memory budget per block in bytes (0 = the "
                   "target's opt-in maximum)")
+      ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
   cmd->add_option("--block-m", o.tiles.blockM,
                   "Query rows per tile, Br (0 = the SRAM model's choice)")
+      ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(kMaxTile)));
   cmd->add_option("--block-n", o.tiles.blockN,
                   "Key rows per tile, Bc (0 = the SRAM model's choice)")
+      ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(kMaxTile)));
   cmd->add_option("--warps", o.tiles.warps,
                   "Warps per thread block (0 = the SRAM model's choice)")
+      ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(32)));
   cmd->add_option("--stages", o.tiles.stages,
                   "K/V copy pipeline depth (0 = the SRAM model's choice)")
+      ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(16)));
   cmd->add_flag("--precise-math", o.preciseMath,
                 "Keep exact tanh/exp/log/pow/division in score modifiers "
@@ -85,7 +126,10 @@ int main(int argc, char **argv) {
                     "GPU architecture (default: the GPU's own, else " +
                         std::string(attnc::kDefaultTarget) + ")");
   compile->add_flag("-v,--verbose", compileVerbose,
-                    "Say which target and part figures are used");
+                    "Say which target and part figures are used, and where "
+                    "a PTX or CUBIN came from (kernel cache or NVRTC)");
+  compile->add_flag("--no-disk-cache", opts.options.noDiskCache,
+                    "With --emit=ptx or cubin, do not use the disk cache");
   compile->add_option("-o,--output", opts.outputPath,
                       "Output file ('-' for "
                       "stdout)");
@@ -102,7 +146,8 @@ int main(int argc, char **argv) {
   attnc::tool::RunOptions runOpts;
   CLI::App *run = app.add_subcommand(
       "run", "Run a spec's kernel on the GPU on .npy (or random) inputs");
-  run->add_option("spec", runOpts.spec, "The .attn file")->required();
+  run->add_option("spec", runOpts.spec, "The .attn file ('-' for stdin)")
+      ->required();
   run->add_option("--q", runOpts.q, "Query .npy [b, hq, n, d]");
   run->add_option("--k", runOpts.k, "Key .npy [b, hk, m, d]");
   run->add_option("--v", runOpts.v, "Value .npy [b, hk, m, dv]");
@@ -112,13 +157,15 @@ int main(int argc, char **argv) {
                   "Key lengths .npy (int32 [b]) for lengths(...) masks");
   run->add_option("--layout", runOpts.layout,
                   "Block layout .npy (int8/uint8 [1 or hq, qb, kb]) for blocks(...)");
-  run->add_option("--seed", runOpts.seed, "Dropout seed");
-  run->add_option("--offset", runOpts.offset, "Dropout offset");
+  run->add_option("--seed", runOpts.seed, "Dropout seed")->check(kUnsigned64);
+  run->add_option("--offset", runOpts.offset, "Dropout offset")
+      ->check(kUnsigned64);
   run->add_flag("--bf16-as-u2", runOpts.bf16AsU2,
                 "Read and write bf16 as uint16 (<u2) instead of <V2");
   run->add_option("--shape", runOpts.shape,
                   "Random normal inputs of sizes b,hq,hk,n,m instead of files");
-  run->add_option("--data-seed", runOpts.dataSeed, "Seed of the random inputs");
+  run->add_option("--data-seed", runOpts.dataSeed, "Seed of the random inputs")
+      ->check(kUnsigned64);
   run->add_flag("--check", runOpts.check,
                 "Compare with a float64 reference (exit 1 if the error rule fails)");
   addCompileOptions(run, runOpts.compile,
@@ -131,16 +178,23 @@ int main(int argc, char **argv) {
   attnc::tool::BenchOptions benchOpts;
   CLI::App *bench = app.add_subcommand(
       "bench", "Time a spec's kernel (CUDA events, median) against the IO model");
-  bench->add_option("spec", benchOpts.spec, "The .attn file")->required();
+  bench->add_option("spec", benchOpts.spec, "The .attn file ('-' for stdin)")
+      ->required();
   bench->add_option("--shape", benchOpts.shapes, "Sizes b,hq,hk,n,m (repeatable)")
       ->required();
   bench->add_option("--iters", benchOpts.iters, "Timed runs (median reported)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kInteger)
+      ->check(CLI::Range(1, kMaxIters));
   bench->add_option("--warmup", benchOpts.warmup, "Untimed runs first")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kInteger)
+      ->check(CLI::Range(0, kMaxIters));
   bench->add_flag("--json", benchOpts.json, "One JSON object per shape");
   addCompileOptions(bench, benchOpts.compile,
                     "Compile for this architecture instead of the GPU's own");
+  bench->add_flag("--no-disk-cache", benchOpts.compile.noDiskCache,
+                  "Do not use the disk cache");
   bench->add_flag("-v,--verbose", benchOpts.verbose, "Print cache hits and compile times");
   CLI::App *tune = app.add_subcommand(
       "tune", "Search tile sizes for a kernel (not built yet)");
@@ -187,6 +241,11 @@ int main(int argc, char **argv) {
       llvm::errs() << "attnc: " << m << "\n";
     };
   if (!reportShape.empty()) {
+    if (!opts.report) {
+      llvm::errs() << "error: --report-shape sets the sizes of --report; "
+                      "give --report too\n";
+      return 1;
+    }
     attnc::tool::Shape shape;
     std::string error;
     if (!attnc::tool::parseShape(reportShape, shape, error, "--report-shape")) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attnc {
@@ -68,9 +69,20 @@ Expected<NpyArray> parseNpy(const void *bytes, size_t size,
 Expected<std::vector<uint8_t>> serializeNpy(const NpyArray &array,
                                             NpyWriteOptions opts = {});
 
-/// Writes `array` to `path`.
+/// Writes `array` to `path`, as writeNpyFiles() does.
 Status writeNpy(const std::string &path, const NpyArray &array,
                 NpyWriteOptions opts = {});
+
+/// Writes several arrays. Each goes to a temporary file beside its path (a
+/// symbolic link's target for a link); only when every one was written are
+/// they renamed into place. A failure leaves no partial file and no
+/// temporary behind, and no path changed unless a rename itself failed.
+/// Paths that exist and are not regular files (/dev/stdout, a FIFO) are
+/// written in place after the renames; a FIFO nobody reads is an error, not
+/// a wait; a directory is an error.
+Status writeNpyFiles(
+    const std::vector<std::pair<std::string, const NpyArray *>> &files,
+    NpyWriteOptions opts = {});
 
 /// Converts any dtype to float (f64 and i32 may lose precision).
 std::vector<float> toFloatVector(const NpyArray &array);

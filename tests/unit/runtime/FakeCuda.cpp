@@ -9,13 +9,26 @@
 //   h200     "NVIDIA H200" as the lent H200's driver reports it;
 //   unknown  "NVIDIA H100 PCIe" (sm_90, 114 SMs, not in attnc's table), whose
 //            CU_DEVICE_ATTRIBUTE_CLOCK_RATE query fails as unsupported.
+// Like the real device it has a fixed amount of memory (80 GiB, counted, not
+// reserved): larger allocations fail with CUDA_ERROR_OUT_OF_MEMORY. Kernels
+// report their real argument size (attnc::FwdParams for attnc_fwd_*). The
+// attention kernels do nothing (outputs stay as they were); the random
+// input kernels attnc_fill_normal_* are carried out on the host with the
+// same code the device runs (attnc/rt/RandomNormal.h), so `attnc run
+// --shape` gets real inputs.
 //
 //===----------------------------------------------------------------------===//
 #include <cuda.h>
 
+#include "attn/Kernel/Params.h"
+#include "attnc/Npy.h"
+#include "attnc/rt/RandomNormal.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace {
 thread_local CUcontext current = nullptr;
@@ -26,11 +39,17 @@ int setAttributeCalls = 0;
 int launches = 0;
 unsigned lastSmem = 0, lastGridX = 0, lastBlockX = 0;
 unsigned char lastParams[512];
-size_t paramBytes = 256;
+size_t paramBytes = sizeof(attnc::FwdParams);
 int modulesLoaded = 0, modulesUnloaded = 0;
 struct FakeFunction {
-  int dummy;
-} function;
+  int fillElement; // -1: an attention (or test) kernel; else
+                   // attnc::rt::FillElement
+} function{-1}, fillF32{attnc::rt::kFillF32}, fillF16{attnc::rt::kFillF16},
+    fillBF16{attnc::rt::kFillBF16};
+const size_t kDeviceMemory = size_t(80) << 30;
+std::mutex memoryMutex;
+size_t allocated = 0;
+std::map<void *, size_t> allocations;
 struct FakeModule {
   int dummy;
 } module;
@@ -224,10 +243,18 @@ CUresult cuModuleUnload(CUmodule) {
 }
 CUresult cuModuleGetFunction(CUfunction *f, CUmodule, const char *name) {
   // "k" for the unit tests; attnc_* for `attnc run` in the bad-input lit
-  // suite (its launches do nothing, the output stays poisoned).
+  // suite (attention launches do nothing, the output stays poisoned; the
+  // random input kernels fill on the host).
   if (std::strcmp(name, "k") != 0 && std::strncmp(name, "attnc_", 6) != 0)
     return CUDA_ERROR_NOT_FOUND;
-  *f = reinterpret_cast<CUfunction>(&function);
+  FakeFunction *fn = &function;
+  if (std::strcmp(name, "attnc_fill_normal_f32") == 0)
+    fn = &fillF32;
+  else if (std::strcmp(name, "attnc_fill_normal_f16") == 0)
+    fn = &fillF16;
+  else if (std::strcmp(name, "attnc_fill_normal_bf16") == 0)
+    fn = &fillBF16;
+  *f = reinterpret_cast<CUfunction>(fn);
   return CUDA_SUCCESS;
 }
 CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction) {
@@ -248,15 +275,17 @@ CUresult cuFuncSetAttribute(CUfunction, CUfunction_attribute a, int v) {
   }
   return CUDA_SUCCESS;
 }
-CUresult cuFuncGetParamInfo(CUfunction, size_t index, size_t *offset,
+CUresult cuFuncGetParamInfo(CUfunction f, size_t index, size_t *offset,
                             size_t *size) {
   if (index != 0)
     return CUDA_ERROR_INVALID_VALUE;
   *offset = 0;
-  *size = paramBytes;
+  *size = reinterpret_cast<FakeFunction *>(f)->fillElement >= 0
+              ? sizeof(attnc::rt::FillNormalParams)
+              : paramBytes;
   return CUDA_SUCCESS;
 }
-CUresult cuLaunchKernel(CUfunction, unsigned gx, unsigned, unsigned,
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned, unsigned,
                         unsigned bx, unsigned, unsigned, unsigned smem,
                         CUstream, void **params, void **) {
   if (!current)
@@ -268,20 +297,51 @@ CUresult cuLaunchKernel(CUfunction, unsigned gx, unsigned, unsigned,
   lastSmem = smem;
   lastGridX = gx;
   lastBlockX = bx;
+  int fill = reinterpret_cast<FakeFunction *>(f)->fillElement;
+  size_t bytes = fill >= 0 ? sizeof(attnc::rt::FillNormalParams) : paramBytes;
   std::memcpy(lastParams, params[0],
-              paramBytes < sizeof(lastParams) ? paramBytes
-                                              : sizeof(lastParams));
+              bytes < sizeof(lastParams) ? bytes : sizeof(lastParams));
+  if (fill >= 0) {
+    // What attnc_fill_normal_* computes, element by element (rounded to
+    // f16/bf16 by the runtime's host conversions, compiled into this
+    // library: the device's cvt.rn gives the same bits).
+    attnc::rt::FillNormalParams p;
+    std::memcpy(&p, params[0], sizeof p);
+    for (unsigned long long i = 0; i < p.count; ++i) {
+      float x = attnc::rt::normalAt(p.seed, p.stream, i);
+      if (fill == attnc::rt::kFillF32) {
+        static_cast<float *>(p.out)[i] = x;
+      } else {
+        uint16_t h = fill == attnc::rt::kFillBF16 ? attnc::floatToBf16(x)
+                                                  : attnc::floatToHalf(x);
+        static_cast<uint16_t *>(p.out)[i] = h;
+      }
+    }
+  }
   return CUDA_SUCCESS;
 }
 
 CUresult cuMemAlloc(CUdeviceptr *p, size_t n) {
-  if (n >= (size_t(1) << 40))
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  if (n > kDeviceMemory - allocated)
     return CUDA_ERROR_OUT_OF_MEMORY;
-  *p = reinterpret_cast<CUdeviceptr>(std::malloc(n));
+  void *m = std::malloc(n ? n : 1);
+  if (!m)
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  allocations[m] = n;
+  allocated += n;
+  *p = reinterpret_cast<CUdeviceptr>(m);
   return CUDA_SUCCESS;
 }
 CUresult cuMemFree(CUdeviceptr p) {
-  std::free(reinterpret_cast<void *>(p));
+  std::lock_guard<std::mutex> lock(memoryMutex);
+  void *m = reinterpret_cast<void *>(p);
+  auto it = allocations.find(m);
+  if (it == allocations.end())
+    return CUDA_ERROR_INVALID_VALUE;
+  allocated -= it->second;
+  allocations.erase(it);
+  std::free(m);
   return CUDA_SUCCESS;
 }
 CUresult cuMemcpyHtoD(CUdeviceptr d, const void *s, size_t n) {

@@ -8,6 +8,8 @@
 #include "attnc/CudaDriver.h"
 #include "attnc/Kernel.h"
 #include "attnc/KernelCache.h"
+#include "attnc/RandomFill.h"
+#include "attnc/rt/RandomNormal.h"
 
 #include "attn/Kernel/Params.h"
 #include "attn/Model/Target.h"
@@ -17,9 +19,11 @@
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 using namespace attnc;
 
@@ -287,4 +291,79 @@ TEST_F(FakeDriver, PtxModulesLoadToo) {
   auto k2 = second.getKernel(kKernel, opts, "k", &lookup);
   ASSERT_TRUE(k2) << k2.error().str();
   EXPECT_EQ(lookup.origin, CacheOrigin::Disk);
+}
+
+TEST_F(FakeDriver, FillNormalCompilesThroughTheCacheAndLaunches) {
+  // fillNormal() compiles its kernel for the device's arch through the
+  // cache it is given, once, and launches it with the sizes and seed asked
+  // for; the fake carries the kernel out with the host's copy of the
+  // mapping, so every element is checked. 1001 elements: not a multiple of
+  // the four a thread writes, so the tail is exercised.
+  std::vector<std::string> log;
+  KernelCache cache(KernelCacheOptions{
+      tmp.path(), true,
+      [&log](LogLevel, const std::string &m) { log.push_back(m); }});
+  const uint64_t n = 1001;
+  auto buf = DeviceBuffer::allocate(n * 2 + 2);
+  ASSERT_TRUE(buf) << buf.error().str();
+  ASSERT_TRUE(buf->fill(0xff));
+  int launchesBefore = counter("fakeLaunches");
+  Status st = fillNormal(buf->data(), n, DType::BF16, 42, 5, nullptr, &cache);
+  ASSERT_TRUE(st) << st.error().str();
+  EXPECT_EQ(counter("fakeLaunches"), launchesBefore + 1);
+  EXPECT_EQ(cache.stats().compiles, 1u);
+  EXPECT_EQ(counter("fakeLastGridX"), 1); // ceil(ceil(1001 / 4) / 256)
+  rt::FillNormalParams seen;
+  std::memcpy(&seen, hook<const unsigned char *(*)()>("fakeLastParams")(),
+              sizeof seen);
+  EXPECT_EQ(seen.out, buf->data());
+  EXPECT_EQ(seen.count, n);
+  EXPECT_EQ(seen.seed, 42u);
+  EXPECT_EQ(seen.stream, 5u);
+
+  std::vector<uint16_t> host(n + 1);
+  ASSERT_TRUE(buf->copyToHost(host.data(), (n + 1) * 2));
+  for (uint64_t i = 0; i < n; ++i)
+    ASSERT_EQ(bf16ToFloat(host[i]), fillNormalValue(DType::BF16, 42, 5, i))
+        << i;
+  EXPECT_EQ(host[n], 0xffff) << "wrote past the count";
+
+  // The second fill (another dtype's kernel of the same module) is a memory
+  // hit; the entry on disk is the one the key names.
+  auto f32 = DeviceBuffer::allocate(16);
+  ASSERT_TRUE(f32);
+  ASSERT_TRUE(fillNormal(f32->data(), 4, DType::F32, 42, 5, nullptr, &cache));
+  EXPECT_EQ(cache.stats().compiles, 1u);
+  NvrtcOptions opts;
+  opts.arch = "sm_90a";
+  auto key = cache.keyFor(fillNormalSource(), opts);
+  ASSERT_TRUE(key);
+  struct stat sb;
+  EXPECT_EQ(::stat(cache.entryPath(*key).c_str(), &sb), 0);
+
+  // Only f32, f16 and bf16; no launch for anything else or for 0 elements.
+  int launches = counter("fakeLaunches");
+  Status bad = fillNormal(buf->data(), n, DType::I32, 1, 0, nullptr, &cache);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::Unsupported);
+  ASSERT_TRUE(fillNormal(buf->data(), 0, DType::F16, 1, 0, nullptr, &cache));
+  Status null = fillNormal(nullptr, 4, DType::F16, 1, 0, nullptr, &cache);
+  ASSERT_FALSE(null);
+  EXPECT_EQ(null.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(counter("fakeLaunches"), launches);
+}
+
+TEST_F(FakeDriver, MemoryIsFinite) {
+  // The pretend device has 80 GiB: more is CUDA_ERROR_OUT_OF_MEMORY without
+  // touching host memory, and freeing gives it back.
+  auto tooMuch = DeviceBuffer::allocate((size_t(80) << 30) + 1);
+  ASSERT_FALSE(tooMuch);
+  EXPECT_NE(tooMuch.error().message().find("CUDA_ERROR_OUT_OF_MEMORY"),
+            std::string::npos);
+  {
+    auto some = DeviceBuffer::allocate(size_t(1) << 20);
+    ASSERT_TRUE(some);
+  }
+  auto again = DeviceBuffer::allocate(size_t(1) << 20);
+  EXPECT_TRUE(again);
 }

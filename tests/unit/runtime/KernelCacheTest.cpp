@@ -581,3 +581,28 @@ TEST(KernelCacheDir, RefusesDirectoryOfAnotherUser) {
       << log.warnings[0];
   ASSERT_EQ(::chown(tmp.path().c_str(), 0, 0), 0);
 }
+
+TEST(KernelCacheDir, FollowsALinkToAPrivateDirectory) {
+  // ~/.cache is often a symbolic link to a larger disk: the directory it
+  // names is checked (0700, this user's), not the link, whose own mode is
+  // always 0777 (it was refused as "writable by other users").
+  test::TempDir tmp;
+  std::string real = tmp.path() + "/real", link = tmp.path() + "/link";
+  ASSERT_EQ(::mkdir(real.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  Log log;
+  KernelCache cache(optionsFor(link, log));
+  EXPECT_TRUE(cache.diskEnabled()) << log.all();
+  EXPECT_TRUE(log.warnings.empty()) << log.all();
+  // ... and a link to a directory others can write is still refused.
+  std::string open = tmp.path() + "/open", openLink = tmp.path() + "/olink";
+  ASSERT_EQ(::mkdir(open.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(open.c_str(), 0777), 0);
+  ASSERT_EQ(::symlink(open.c_str(), openLink.c_str()), 0);
+  Log openLog;
+  KernelCache refused(optionsFor(openLink, openLog));
+  EXPECT_FALSE(refused.diskEnabled());
+  ASSERT_EQ(openLog.warnings.size(), 1u) << openLog.all();
+  EXPECT_NE(openLog.warnings[0].find("writable by other users"),
+            std::string::npos);
+}

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 using namespace attnc;
 
@@ -247,6 +250,101 @@ TEST(Npy, FileErrors) {
                           NpyArray::zeros(DType::F32, {1}));
   ASSERT_FALSE(nodir);
   EXPECT_EQ(nodir.error().code(), ErrorCode::IO);
+}
+
+namespace {
+/// The names in `dir`, sorted, without . and ..
+std::vector<std::string> listDir(const std::string &dir) {
+  std::vector<std::string> names;
+  if (DIR *d = opendir(dir.c_str())) {
+    while (dirent *e = readdir(d))
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+        names.push_back(e->d_name);
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+} // namespace
+
+TEST(Npy, WriteFilesIsAllOrNothing) {
+  // Two outputs, the second unwritable: neither path changes, no
+  // temporary is left; both writable: both written, nothing else.
+  test::TempDir tmp;
+  std::string a = tmp.path() + "/a.npy", b = tmp.path() + "/b.npy";
+  test::writeFile(a, "old a");
+  NpyArray x = NpyArray::zeros(DType::F32, {2, 3});
+  NpyArray y = NpyArray::zeros(DType::I32, {4});
+  Status fail = writeNpyFiles({{a, &x}, {tmp.path() + "/no/b.npy", &y}});
+  ASSERT_FALSE(fail);
+  EXPECT_EQ(fail.error().code(), ErrorCode::IO);
+  EXPECT_NE(fail.error().message().find("/no/b.npy: cannot create: No such "
+                                        "file or directory"),
+            std::string::npos)
+      << fail.error().message();
+  EXPECT_EQ(test::readFile(a), "old a");
+  EXPECT_EQ(listDir(tmp.path()), std::vector<std::string>{"a.npy"});
+
+  ASSERT_TRUE(writeNpyFiles({{a, &x}, {b, &y}}));
+  EXPECT_EQ(listDir(tmp.path()), (std::vector<std::string>{"a.npy", "b.npy"}));
+  auto ra = readNpy(a), rb = readNpy(b);
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->shape, x.shape);
+  EXPECT_EQ(rb->dtype, DType::I32);
+
+  // A directory is named as one.
+  Status dir = writeNpy(tmp.path(), x);
+  ASSERT_FALSE(dir);
+  EXPECT_NE(dir.error().message().find("Is a directory"), std::string::npos);
+}
+
+TEST(Npy, WriteThroughLinksAndSpecialFiles) {
+  test::TempDir tmp;
+  std::string target = tmp.path() + "/target.npy",
+              link = tmp.path() + "/link.npy";
+  test::writeFile(target, "old");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  NpyArray x = NpyArray::zeros(DType::F16, {8});
+  ASSERT_TRUE(writeNpy(link, x));
+  struct stat st;
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link was replaced by a file";
+  auto r = readNpy(target);
+  ASSERT_TRUE(r) << r.error().str();
+  EXPECT_EQ(r->shape, x.shape);
+
+  // A FIFO without a reader is an error at once, not a wait.
+  std::string fifo = tmp.path() + "/fifo.npy";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Status f = writeNpy(fifo, x);
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message().find("no process is reading the FIFO"),
+            std::string::npos)
+      << f.error().message();
+  // /dev/null is written in place (never renamed over).
+  EXPECT_TRUE(writeNpy("/dev/null", x));
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  // A full device: the write error, named.
+  Status full = writeNpy("/dev/full", x);
+  ASSERT_FALSE(full);
+  EXPECT_NE(full.error().message().find("/dev/full: write failed"),
+            std::string::npos)
+      << full.error().message();
+}
+
+TEST(Npy, ReadOnlyFileIsNotReplaced) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root may write any file; permissions.test covers this "
+                    "as an unprivileged user";
+  test::TempDir tmp;
+  std::string p = tmp.path() + "/ro.npy";
+  test::writeFile(p, "keep");
+  ASSERT_EQ(::chmod(p.c_str(), 0444), 0);
+  Status st = writeNpy(p, NpyArray::zeros(DType::F32, {1}));
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("Permission denied"), std::string::npos);
+  EXPECT_EQ(test::readFile(p), "keep");
 }
 
 TEST(Half, Fp16Conversions) {

@@ -38,19 +38,23 @@ TEST(Nvrtc, Version) {
 
 TEST(Nvrtc, EmbeddedHeadersMatchTheSourceTree) {
   auto headers = embeddedHeaders();
-  bool sawParams = false;
+  bool sawParams = false, sawRandom = false;
   for (const EmbeddedHeader &h : headers) {
     // Device templates under codegen/device, the kernel contract under
-    // dialects/include.
+    // dialects/include, the runtime's own kernel code under runtime/device.
     std::string name = h.name;
     std::string root = name.rfind("attn/", 0) == 0 ? ATTNC_TEST_CONTRACT_DIR
-                                                   : ATTNC_TEST_DEVICE_DIR;
+                       : name.rfind("attnc/rt/", 0) == 0
+                           ? ATTNC_TEST_RUNTIME_DEVICE_DIR
+                           : ATTNC_TEST_DEVICE_DIR;
     std::string onDisk = test::readFile(root + "/" + name);
     EXPECT_EQ(std::string(h.contents, h.size), onDisk) << h.name;
     EXPECT_EQ(std::strlen(h.contents), h.size) << h.name;
     sawParams |= std::string(h.name) == "attn/Kernel/Params.h";
+    sawRandom |= std::string(h.name) == "attnc/rt/RandomNormal.h";
   }
   EXPECT_TRUE(sawParams);
+  EXPECT_TRUE(sawRandom);
   EXPECT_EQ(embeddedHeadersDigest().size(), 64u);
 }
 

@@ -66,8 +66,13 @@ public:
   /// Longest identifier accepted (keeps every message short).
   static constexpr size_t kMaxIdentLength = 256;
 
+  /// A UTF-8 byte order mark at the start is skipped (as clang and Python
+  /// do); columns count from the character after it.
   Lexer(std::string_view source, DiagnosticEngine &diags)
-      : src(source), diags(diags) {}
+      : src(source), diags(diags) {
+    if (src.substr(0, 3) == "\xEF\xBB\xBF")
+      pos = 3;
+  }
 
   /// Returns the next token; Tok::Error tokens have been reported.
   Token next();

@@ -32,6 +32,9 @@ public:
   /// Deepest expression tree accepted (nesting of parentheses, calls,
   /// operators); deeper input is an error, never a stack overflow.
   static constexpr unsigned kMaxExprDepth = 256;
+  /// Most `attention` blocks in one file: every block of a file becomes one
+  /// NVRTC translation unit (a second or so of compile time per block).
+  static constexpr size_t kMaxSpecs = 64;
 
   Parser(std::string_view source, DiagnosticEngine &diags)
       : lexer(source, diags), diags(diags) {
