@@ -92,11 +92,14 @@ TEST_F(RandomFill, HalfTypesRoundToNearest) {
       ASSERT_TRUE(std::isfinite(x)) << i;
       sum += x, sum2 += x * x;
       double host = fillNormalValue(dtype, 77, 2, i);
-      // The same float gives the same bits; a float within the device's few
-      // ulps of a rounding boundary may round the other way (one ulp).
+      // The same float gives the same bits; the device's float is within
+      // 1e-5 of the host's (F32MomentsAndTheHostMapping), so after rounding
+      // the two differ by at most one ulp plus that (values near 0, where
+      // Box-Muller's cos is near a zero crossing, differ by more than an
+      // ulp of their own tiny magnitude: seen on the H200 at 2e-16).
       if (x != host) {
         ++inexact;
-        EXPECT_LE(std::fabs(x - host), ulpOf(dtype, host)) << i;
+        EXPECT_LE(std::fabs(x - host), ulpOf(dtype, host) + 1e-5) << i;
       }
     }
     double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
