@@ -5,7 +5,7 @@ Run on the GPU machine from the repository root, after building attnc:
 
     python3 bench/bench.py --attnc build/bin/attnc --out bench/results
 
-Protocol (../shared/TARGETS.md): bf16, batch x seqlen = 16384 tokens,
+Protocol (docs/testing.md, "The benchmark protocol"): bf16, batch x seqlen = 16384 tokens,
 heads x head_dim = 2048, N in {512, 1k, 2k, 4k, 8k, 16k}, D in {64, 128},
 causal and not. FLOPs: forward 4*B*H*N^2*D (halved when causal). Every backend
 is timed in this same process run on this same GPU with CUDA events after a

@@ -3,7 +3,7 @@
 // The end-to-end GPU tests drive attnc only through its public API:
 // attnc::compile(spec text) -> Attention::run(RunArgs). This harness makes
 // the inputs, runs the kernel and applies the correctness rule of
-// shared/TARGETS.md to every output:
+// docs/testing.md to every output:
 //
 //   max|out - ref| <= 2 * max|naive_lowp - ref| + 1e-5
 //

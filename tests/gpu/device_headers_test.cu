@@ -4,9 +4,9 @@
 //        tests/gpu/device_headers_test.cu -o dht
 //   ./dht            # every case against the float64 reference (Reference.h)
 //   ./dht --small [--filter STR]   # a subset, e.g. under compute-sanitizer
-//   ./dht --bench    # the TARGETS.md protocol shapes, TFLOP/s per tile config
+//   ./dht --bench    # the protocol of docs/testing.md shapes, TFLOP/s per tile config
 //
-// Rule (TARGETS.md): max|out - ref| <= 2 * max|naive_lowp - ref| + 1e-5, where
+// Rule (docs/testing.md): max|out - ref| <= 2 * max|naive_lowp - ref| + 1e-5, where
 // naive_lowp is matmul-softmax-matmul in the element precision (emulated on
 // the CPU: fp32 S, P rounded to Element before P V, O rounded to Element).
 #include "attnc/flash_fwd.cuh"

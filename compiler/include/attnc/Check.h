@@ -1,6 +1,6 @@
 //===- Check.h - compare a kernel's output with float64 -----------*- C++ -*-===//
 //
-// The correctness rule of ../shared/TARGETS.md (FlashAttention's own tests):
+// The correctness rule of docs/testing.md (FlashAttention's own tests):
 //
 //   max|out - ref| <= 2 * max|naive_lowp - ref| + 1e-5
 //

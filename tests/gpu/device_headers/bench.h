@@ -1,4 +1,4 @@
-// bench.h - `device_headers_test --bench`: the TARGETS.md protocol.
+// bench.h - `device_headers_test --bench`: the protocol of docs/testing.md.
 // bf16, batch * seqlen = 16384 tokens, heads * headDim = 2048, FLOPs =
 // 4 * B * H * N^2 * D (halved when causal); CUDA events, 5 warm-up runs,
 // median of 30. Phase 1 times every tile config at N = 2k and 8k; phase 2

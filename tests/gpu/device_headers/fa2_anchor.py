@@ -1,5 +1,5 @@
 # fa2_anchor.py - the FA2 anchor (PyTorch SDPA, flash backend) for the
-# TARGETS.md protocol, to run in the same call as `device_headers_test --bench`.
+# protocol of docs/testing.md, to run in the same call as `device_headers_test --bench`.
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 import torch.nn.functional as F
