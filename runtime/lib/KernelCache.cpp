@@ -1,6 +1,7 @@
 //===- KernelCache.cpp - Memory and disk cache of compiled kernels --------===//
 #include "attnc/KernelCache.h"
 
+#include "FileIO.h"
 #include "Hash.h"
 #include "attnc/Version.h"
 
@@ -396,21 +397,8 @@ void KernelCache::writeEntry(const CompiledBinary &binary) {
                 std::strerror(errno) + ")");
     return;
   }
-  auto writeAll = [fd](const char *p, size_t n) {
-    while (n) {
-      ssize_t w = ::write(fd, p, n);
-      if (w < 0) {
-        if (errno == EINTR)
-          continue;
-        return false;
-      }
-      p += w;
-      n -= size_t(w);
-    }
-    return true;
-  };
-  bool ok = writeAll(header.data(), header.size()) &&
-            writeAll(binary.image.data(), binary.image.size()) &&
+  bool ok = detail::writeAll(fd, header.data(), header.size()) &&
+            detail::writeAll(fd, binary.image.data(), binary.image.size()) &&
             ::fsync(fd) == 0;
   int err = errno;
   ok = (::close(fd) == 0) && ok;

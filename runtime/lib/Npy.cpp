@@ -1,6 +1,8 @@
 //===- Npy.cpp - NumPy .npy reader and writer -----------------------------===//
 #include "attnc/Npy.h"
 
+#include "FileIO.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -494,20 +496,6 @@ Expected<std::vector<uint8_t>> serializeNpy(const NpyArray &array,
 
 namespace {
 
-bool writeAllTo(int fd, const uint8_t *p, size_t n) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    p += w;
-    n -= size_t(w);
-  }
-  return true;
-}
-
 /// One file of writeNpyFiles(): where it goes and how.
 struct PendingFile {
   std::string path, tmp; // tmp empty: written in place (not a regular file)
@@ -576,7 +564,7 @@ Status writeNpyFiles(
         return makeError(ErrorCode::IO,
                          path + ": cannot create: " + std::strerror(err));
       }
-      bool ok = writeAllTo(fd, f.bytes.data(), f.bytes.size());
+      bool ok = detail::writeAll(fd, f.bytes.data(), f.bytes.size());
       int err = errno;
       ok = (::close(fd) == 0) && ok;
       if (!ok) {
@@ -617,7 +605,7 @@ Status writeNpyFiles(
     int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0)
       (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    bool ok = writeAllTo(fd, f.bytes.data(), f.bytes.size());
+    bool ok = detail::writeAll(fd, f.bytes.data(), f.bytes.size());
     int err = errno;
     ok = (::close(fd) == 0) && ok;
     if (!ok)

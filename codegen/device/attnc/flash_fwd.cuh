@@ -350,7 +350,8 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
     // past the sequence ends); full blocks -- most of them -- apply the
     // modifier alone, branch-free, with the scale loaded once.
     const int n0 = nb * Tr::kBlockN;
-    if (kind == kBlockPartial) {
+    // s[mt][nt][e] = f(s[mt][nt][e], query row i, key j) for every element.
+    auto forEachScore = [&](auto &&f) {
 #pragma unroll
       for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
@@ -359,28 +360,23 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
           for (int e = 0; e < 4; ++e) {
             const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
             const int j = n0 + nt * 8 + 2 * t + (e & 1);
-            float x = s[mt][nt][e];
-            const bool keep = mask.allowed(i, j);
-            if constexpr (Spec::kScoreMod)
-              x = keep ? Spec::scoreMod(x * p.scale, blk.b, blk.h, i, j, p)
-                       : negInf();
-            else
-              x = keep ? x : negInf();
-            s[mt][nt][e] = x;
+            s[mt][nt][e] = f(s[mt][nt][e], i, j);
           }
+    };
+    if (kind == kBlockPartial) {
+      forEachScore([&](float x, int i, int j) {
+        const bool keep = mask.allowed(i, j);
+        if constexpr (Spec::kScoreMod)
+          return keep ? Spec::scoreMod(x * p.scale, blk.b, blk.h, i, j, p)
+                      : negInf();
+        else
+          return keep ? x : negInf();
+      });
     } else if constexpr (Spec::kScoreMod) {
       const float scale = p.scale;
-#pragma unroll
-      for (int mt = 0; mt < kMTiles; ++mt)
-#pragma unroll
-        for (int nt = 0; nt < kNTiles; ++nt)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
-            const int j = n0 + nt * 8 + 2 * t + (e & 1);
-            s[mt][nt][e] =
-                Spec::scoreMod(s[mt][nt][e] * scale, blk.b, blk.h, i, j, p);
-          }
+      forEachScore([&](float x, int i, int j) {
+        return Spec::scoreMod(x * scale, blk.b, blk.h, i, j, p);
+      });
     }
 
     // Online softmax: S -> P, O rescaled ------------------------------
