@@ -459,6 +459,10 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     return op.emitOpError() << "unknown kernel family '" << t.getFamily()
                             << "'";
   info.family = family->name;
+  if (family->decode)
+    info.kernelName = "attnc_decode_" + id;
+  if (family->combineFunction)
+    info.combineKernelName = info.kernelName + "_combine";
   info.blockM = t.getBlockM();
   info.blockN = t.getBlockN();
   info.warps = t.getWarps();
@@ -518,6 +522,8 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << ", kSkipLengths = " << skips(BlockSkip::lengths)
      << ", kSkipSparse = " << skips(BlockSkip::sparse)
      << ", kSkipWhere = " << skips(BlockSkip::where) << ";\n";
+  // fwd.split_kv: GQA-packed rows and a split key range (flash_fwd.cuh).
+  os << "  static constexpr bool kDecode = " << flag(family->decode) << ";\n";
 
   // Score modifier: s is the scaled score.
   os << "  // s is the scaled score (p.scale * q.k); returns the modified "
@@ -587,6 +593,13 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << info.kernelName
      << "(const __grid_constant__ " << family->paramsType << " p) {\n"
      << "  " << family->entryFunction << "<" << spec << ">(p);\n}\n";
+  if (family->combineFunction)
+    os << "\n// Combines the splits' partial O and LSE (more than one split).\n"
+       << "extern \"C\" __global__ void __launch_bounds__("
+       << attnc::fwd_split_kv::kCombineThreads << ")\n"
+       << info.combineKernelName << "(const __grid_constant__ "
+       << family->paramsType << " p) {\n"
+       << "  " << family->combineFunction << "<" << spec << ">(p);\n}\n";
 
   std::string header;
   llvm::raw_string_ostream hs(header);

@@ -90,6 +90,19 @@ Expected<CudaDriver *> CudaDriver::load(const std::string &library) {
   resolve(handle, "cuEventDestroy_v2", a.eventDestroy, missing);
   resolve(handle, "cuFuncGetParamInfo", a.funcGetParamInfo, missing,
           /*optional=*/true);
+  resolve(handle, "cuMemPoolCreate", a.memPoolCreate, missing,
+          /*optional=*/true);
+  resolve(handle, "cuMemPoolSetAttribute", a.memPoolSetAttribute, missing,
+          /*optional=*/true);
+  resolve(handle, "cuMemAllocFromPoolAsync", a.memAllocFromPoolAsync, missing,
+          /*optional=*/true);
+  resolve(handle, "cuMemFreeAsync", a.memFreeAsync, missing,
+          /*optional=*/true);
+  resolve(handle, "cuLaunchKernelEx", a.launchKernelEx, missing,
+          /*optional=*/true);
+  resolve(handle, "cuOccupancyMaxActiveBlocksPerMultiprocessor",
+          a.occupancyMaxActiveBlocksPerMultiprocessor, missing,
+          /*optional=*/true);
 
   if (!missing.empty()) {
     std::string list;

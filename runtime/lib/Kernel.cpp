@@ -1,32 +1,13 @@
 //===- Kernel.cpp - Loaded modules and kernel launches --------------------===//
 #include "attnc/Kernel.h"
 
+#include <algorithm>
 #include <string>
 
 namespace attnc {
 
 namespace {
 constexpr size_t kDefaultSmemLimit = 48 * 1024;
-
-// Makes `ctx` current for the scope and restores the previous context.
-class ScopedContext {
-public:
-  ScopedContext(const CudaDriver &drv, CUcontext ctx) : drv_(drv) {
-    if (drv_.api().ctxGetCurrent(&previous_) != CUDA_SUCCESS)
-      previous_ = nullptr;
-    if (previous_ != ctx && drv_.api().ctxSetCurrent(ctx) == CUDA_SUCCESS)
-      switched_ = true;
-  }
-  ~ScopedContext() {
-    if (switched_)
-      (void)drv_.api().ctxSetCurrent(previous_);
-  }
-
-private:
-  const CudaDriver &drv_;
-  CUcontext previous_ = nullptr;
-  bool switched_ = false;
-};
 } // namespace
 
 Expected<std::shared_ptr<Module>> Module::load(const void *image, size_t size,
@@ -107,6 +88,33 @@ Expected<std::shared_ptr<Kernel>> Kernel::load(std::shared_ptr<Module> module,
   return kernel;
 }
 
+int Kernel::residentBlocksPerSm(unsigned threads,
+                                size_t dynamicSmemBytes) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (resident_ > 0 && residentThreads_ == threads &&
+      residentSmem_ == dynamicSmemBytes)
+    return resident_;
+  int n = 0;
+  auto drvOr = CudaDriver::get();
+  if (drvOr && (*drvOr)->api().occupancyMaxActiveBlocksPerMultiprocessor) {
+    ScopedContext scope(**drvOr, module_->context());
+    if ((*drvOr)->api().occupancyMaxActiveBlocksPerMultiprocessor(
+            &n, function_, int(threads), dynamicSmemBytes) != CUDA_SUCCESS)
+      n = 0;
+  }
+  if (n <= 0) {
+    const DeviceInfo &dev = module_->device();
+    const size_t perBlock = dynamicSmemBytes + size_t(staticSmem_) + 1024;
+    n = dev.maxSmemPerSm > 0 ? std::max<int>(1, int(size_t(dev.maxSmemPerSm) /
+                                                     perBlock))
+                             : 1;
+  }
+  residentThreads_ = threads;
+  residentSmem_ = dynamicSmemBytes;
+  resident_ = n;
+  return n;
+}
+
 Expected<int> Kernel::attribute(CUfunction_attribute attr) const {
   auto drvOr = CudaDriver::get();
   if (!drvOr)
@@ -118,8 +126,8 @@ Expected<int> Kernel::attribute(CUfunction_attribute attr) const {
 }
 
 Status Kernel::launch(const void *paramsBlock, size_t paramsSize, Dim3 grid,
-                      Dim3 block, size_t dynamicSmemBytes,
-                      CUstream stream) const {
+                      Dim3 block, size_t dynamicSmemBytes, CUstream stream,
+                      bool dependent) const {
   auto drvOr = CudaDriver::get();
   if (!drvOr)
     return drvOr.takeError();
@@ -162,9 +170,26 @@ Status Kernel::launch(const void *paramsBlock, size_t paramsSize, Dim3 grid,
   }
 
   void *args[] = {const_cast<void *>(paramsBlock)};
-  Status launched = ATTNC_CU(
-      drv, launchKernel, function_, grid.x, grid.y, grid.z, block.x, block.y,
-      block.z, static_cast<unsigned>(dynamicSmemBytes), stream, args, nullptr);
+  Status launched = success();
+  if (dependent && dev.ccMajor >= 9 && drv.api().launchKernelEx) {
+    CUlaunchAttribute attr{};
+    attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attr.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig config{};
+    config.gridDimX = grid.x, config.gridDimY = grid.y, config.gridDimZ = grid.z;
+    config.blockDimX = block.x, config.blockDimY = block.y,
+    config.blockDimZ = block.z;
+    config.sharedMemBytes = static_cast<unsigned>(dynamicSmemBytes);
+    config.hStream = stream;
+    config.attrs = &attr;
+    config.numAttrs = 1;
+    launched = ATTNC_CU(drv, launchKernelEx, &config, function_, args, nullptr);
+  } else {
+    launched = ATTNC_CU(drv, launchKernel, function_, grid.x, grid.y, grid.z,
+                        block.x, block.y, block.z,
+                        static_cast<unsigned>(dynamicSmemBytes), stream, args,
+                        nullptr);
+  }
   if (!launched)
     return launched.takeError().addContext(
         "launching '" + name_ + "' grid (" + std::to_string(grid.x) + "," +

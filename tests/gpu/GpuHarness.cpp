@@ -499,6 +499,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   args.seed = c.seed;
   args.offset = c.offset;
   args.stream = c.stream;
+  args.report = c.report;
 
   HARNESS_CHECK(attn.run(args), "run");
   HARNESS_CHECK(synchronize(), "the kernel (cuCtxSynchronize)");

@@ -146,6 +146,8 @@ struct Case {
   bool check = true;
   /// Pass RunArgs::stream = this (a CUstream) when set.
   void *stream = nullptr;
+  /// Receives what the launch did (RunArgs::report) when set.
+  RunReport *report = nullptr;
 };
 
 /// b batches, h query heads (as many K/V heads), n queries, m keys; the

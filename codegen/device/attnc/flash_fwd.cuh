@@ -6,6 +6,7 @@
 //   kHeadDim, kHeadDimV, kBlockM, kBlockN, kWarps, kStages;
 //   kCausal, kWindow, kKeyPadding, kBlockSparse, kScoreMod, kMaskFn, kDropout;
 //   kSkipCausal, kSkipWindow, kSkipLengths, kSkipSparse, kSkipWhere;  // block_skip
+//   kDecode;  // family fwd.split_kv: GQA-packed rows, split key range
 //   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
 //   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
 //   static int   maskTile(int b, int h, int q0, int q1, int k0, int k1,
@@ -21,6 +22,13 @@
 // must cover ceil(seqQ / blockQ) x ceil(seqK / blockK) entries per head; GQA
 // needs headsQ % headsKV == 0.
 //
+// kDecode (family fwd.split_kv, attn/Kernel/FwdSplitKv.h): the rows of a
+// thread block are packed rows R = i * G + (h % G) of one K/V head (the G
+// query heads of a group share every K/V tile, read once), and the grid is
+// (numSplits * ceil(seqQ * G / kBlockM), headsKV, batch): block x walks the
+// key blocks of split x / ceil(seqQ * G / kBlockM). With numSplits > 1 the
+// results go to the f32 workspace and attnc/split_kv.cuh combines them.
+//
 // __half / __nv_bfloat16: mma.sync m16n8k16 tensor-core kernel (sm_80+).
 // float: a SIMT fp32 kernel with the same contract (slow path).
 //
@@ -34,6 +42,7 @@
 #pragma once
 
 #include "attn/Kernel/FwdMmaSync.h"
+#include "attn/Kernel/FwdSplitKv.h"
 #include "attnc/mask.cuh"
 #include "attnc/math.cuh"
 #include "attn/Kernel/Params.h"
@@ -55,6 +64,7 @@ template <class Spec> struct FwdTraits {
   static constexpr int kWarps = Spec::kWarps;
   static constexpr int kStages = Spec::kStages; // K/V buffers in shared memory
   static constexpr int kThreads = kWarps * 32;
+  static constexpr bool kDecode = Spec::kDecode;
 
   static constexpr int kRowsPerWarp = kBlockM / kWarps;
   static constexpr int kMTiles = kRowsPerWarp / 16; // 16-row mma tiles per warp
@@ -88,8 +98,13 @@ template <class Spec> struct FwdTraits {
                 "Element must be __half, __nv_bfloat16 or float");
   static_assert(fwd_mma_sync::supportsHeadDims(kHeadDim, kHeadDimV),
                 "head dims outside the fwd.mma_sync family");
-  static_assert(fwd_mma_sync::supportsTile(kBlockM, kBlockN, kWarps, kStages),
-                "tile configuration outside the fwd.mma_sync family");
+  static_assert(kDecode ? fwd_split_kv::supportsTile(kBlockM, kBlockN, kWarps,
+                                                     kStages)
+                        : fwd_mma_sync::supportsTile(kBlockM, kBlockN, kWarps,
+                                                     kStages),
+                "tile configuration outside the kernel's family");
+  static_assert(!kDecode || ElementOps<Element>::kTensorCore,
+                "fwd.split_kv is a tensor-core kernel (f16 / bf16)");
   static_assert(kNTiles % 2 == 0 && kDTiles % 2 == 0,
                 "ldmatrix.x4 loads two 8-wide tiles at once");
 };
@@ -103,13 +118,32 @@ template <class Spec> struct FwdBlock {
   const T *q, *k, *v; // this (batch, head) slice; q at row m0
   T *o;
   float *lse;
+  // h: the query head (kDecode: the group's first); m0: the first row
+  // (kDecode: packed row). kDecode only: group size, split, packed rows.
   int b, h, mBlock, m0;
+  int group = 1, split = 0, rows = 0;
 
   __device__ __forceinline__ FwdBlock(const FwdParams &p) {
+    b = blockIdx.z;
+    if constexpr (Tr::kDecode) {
+      group = p.headsQ / p.headsKV;
+      rows = p.seqQ * group; // <= 2^30: checked by the runtime
+      const int mBlocks = (rows + Tr::kBlockM - 1) / Tr::kBlockM;
+      split = (int)blockIdx.x / mBlocks;
+      mBlock = (int)blockIdx.x - split * mBlocks;
+      m0 = mBlock * Tr::kBlockM;
+      const int hk = blockIdx.y;
+      h = hk * group;
+      q = static_cast<const T *>(p.q) + b * p.qStrideB;
+      k = static_cast<const T *>(p.k) + b * p.kStrideB + hk * p.kStrideH;
+      v = static_cast<const T *>(p.v) + b * p.vStrideB + hk * p.vStrideH;
+      o = static_cast<T *>(p.o) + b * p.oStrideB;
+      lse = p.lse ? p.lse + b * p.lseStrideB : nullptr;
+      return;
+    }
     // Causal: the last query blocks have the most keys; launch them first.
     mBlock = Spec::kCausal ? (int)(gridDim.x - 1 - blockIdx.x) : (int)blockIdx.x;
     h = blockIdx.y;
-    b = blockIdx.z;
     m0 = mBlock * Tr::kBlockM;
     const int hk = h / (p.headsQ / p.headsKV); // GQA / MQA
     q = static_cast<const T *>(p.q) + b * p.qStrideB + h * p.qStrideH +
@@ -119,6 +153,35 @@ template <class Spec> struct FwdBlock {
     o = static_cast<T *>(p.o) + b * p.oStrideB + h * p.oStrideH +
         m0 * p.oStrideS;
     lse = p.lse ? p.lse + b * p.lseStrideB + h * p.lseStrideH + m0 : nullptr;
+  }
+
+  /// Query index and query head of local row r (kDecode: packed).
+  __device__ __forceinline__ int rowQuery(int r) const {
+    if constexpr (Tr::kDecode)
+      return (m0 + r) / group;
+    else
+      return m0 + r;
+  }
+  __device__ __forceinline__ int rowHead(int r) const {
+    if constexpr (Tr::kDecode)
+      return h + (m0 + r) % group;
+    else
+      return h;
+  }
+
+  /// Issues the cp.async loads of the Q tile (rows past the end zero-filled).
+  __device__ __forceinline__ void loadQ(const FwdParams &p, T *sQ,
+                                        int tid) const {
+    if constexpr (Tr::kDecode) {
+      loadRowsAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
+          sQ, rows - m0, tid, [&](int r) {
+            const int R = m0 + r, i = R / group, hq = h + (R - i * group);
+            return q + hq * p.qStrideH + (long long)i * p.qStrideS;
+          });
+    } else {
+      loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
+          sQ, q, p.qStrideS, p.seqQ - m0, tid);
+    }
   }
 };
 
@@ -144,6 +207,12 @@ forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
   const int tid = threadIdx.x;
   int nBegin, nEnd;
   mask.keyBlockRange(nBegin, nEnd);
+  if constexpr (Tr::kDecode) {
+    // This split's share of the key blocks.
+    const int lo = blk.split * p.blocksPerSplit;
+    nBegin = max(nBegin, lo);
+    nEnd = min(nEnd, lo + p.blocksPerSplit);
+  }
   int kind;
   int nb = mask.previousActive(nEnd - 1, nBegin, kind);
   if (nb < nBegin)
@@ -163,9 +232,48 @@ forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
         mask.seqK - n * Tr::kBlockN, tid);
   };
 
+  if constexpr (Tr::kStages > 2) {
+    // A ring of kStages K/V buffers, kStages - 1 blocks in flight while one
+    // is computed (fwd.split_kv streams K/V: more bytes in flight per SM).
+    // One cp.async group per block, possibly empty, so group t is block t.
+    int ringBlock[Tr::kStages], ringKind[Tr::kStages];
+    int search = nb; // the next block to look for, downwards
+    bool more = true;
+    auto fetch = [&](int slot) {
+      int k = kBlockSkip;
+      const int n = more ? mask.previousActive(search, nBegin, k) : nBegin - 1;
+      more = n >= nBegin;
+      ringBlock[slot] = more ? n : -1;
+      ringKind[slot] = k;
+      if (more) {
+        search = n - 1;
+        T *dst = sKV + slot * Tr::kSmemStage;
+        loadK(dst, n);
+        loadV(dst + Tr::kSmemK, n);
+      }
+    };
+    blk.loadQ(p, sQ, tid); // with the first block, in group 0
+#pragma unroll
+    for (int slot = 0; slot < Tr::kStages - 1; ++slot) {
+      fetch(slot);
+      cpAsyncCommit();
+    }
+    for (int slot = 0; ringBlock[slot] >= 0;
+         slot = slot + 1 == Tr::kStages ? 0 : slot + 1) {
+      // The buffer computed last round is free again: refill it.
+      fetch(slot == 0 ? Tr::kStages - 1 : slot - 1);
+      cpAsyncCommit();
+      cpAsyncWait<Tr::kStages - 1>(); // this slot's group has landed
+      __syncthreads();
+      T *sK = sKV + slot * Tr::kSmemStage;
+      body(sK, sK + Tr::kSmemK, ringBlock[slot], ringKind[slot], [] {});
+      __syncthreads(); // every warp is done with it before the refill
+    }
+    return true;
+  }
+
   // Prologue: Q and the first K (and V) tile in one group.
-  loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
-      sQ, blk.q, p.qStrideS, p.seqQ - blk.m0, tid);
+  blk.loadQ(p, sQ, tid);
   loadK(sKV, nb);
   if constexpr (Tr::kStages == 2)
     loadV(sKV + Tr::kSmemK, nb);
@@ -224,6 +332,28 @@ forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
   return true;
 }
 
+/// The masks of this thread block. kDecode: the queries and heads its
+/// packed rows cover (classification is over all of them; the element test
+/// takes each row's own head).
+template <class Spec>
+__device__ __forceinline__ BlockMask<Spec, FwdTraits<Spec>::kBlockM,
+                                     FwdTraits<Spec>::kBlockN>
+blockMaskOf(const FwdParams &p, const FwdBlock<Spec> &blk) {
+  using Tr = FwdTraits<Spec>;
+  if constexpr (Tr::kDecode) {
+    const int last = min(blk.m0 + Tr::kBlockM, blk.rows) - 1; // packed
+    const int q0 = blk.m0 / blk.group, q1 = last / blk.group;
+    const bool oneQuery = q0 == q1;
+    const int h0 = blk.h + (oneQuery ? blk.m0 - q0 * blk.group : 0);
+    const int h1 =
+        blk.h + (oneQuery ? last - q0 * blk.group : blk.group - 1);
+    return BlockMask<Spec, Tr::kBlockM, Tr::kBlockN>(
+        p, blk.b, h0, h1, q0, q1 + 1, blk.m0 + Tr::kBlockM > blk.rows);
+  } else {
+    return BlockMask<Spec, Tr::kBlockM, Tr::kBlockN>(p, blk.b, blk.h, blk.m0);
+  }
+}
+
 } // namespace detail
 
 // ---------------------------------------------------------------------------
@@ -245,11 +375,38 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   T *sQ = reinterpret_cast<T *>(attncSmem);
 
   const detail::FwdBlock<Spec> blk(p);
-  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask(p, blk.b, blk.h,
-                                                       blk.m0);
+  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask =
+      detail::blockMaskOf(p, blk);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3; // mma fragment row / column pair
   const int warpRow = warp * Tr::kRowsPerWarp;
+  // Query index and head of this thread's rows g, g + 8 of m-tile mt.
+  // kDecode: packed rows, computed once; otherwise the block's head and
+  // consecutive rows (folded into the index arithmetic).
+  constexpr int kPackedTiles = Tr::kDecode ? kMTiles : 1;
+  int packedI[kPackedTiles][2], packedH[kPackedTiles][2];
+  if constexpr (Tr::kDecode) {
+#pragma unroll
+    for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const int row = warpRow + mt * 16 + g + r * 8;
+        packedI[mt][r] = blk.rowQuery(row);
+        packedH[mt][r] = blk.rowHead(row);
+      }
+  }
+  auto rowI = [&](int mt, int r) {
+    if constexpr (Tr::kDecode)
+      return packedI[mt][r];
+    else
+      return blk.m0 + warpRow + mt * 16 + g + r * 8;
+  };
+  auto rowH = [&](int mt, int r) {
+    if constexpr (Tr::kDecode)
+      return packedH[mt][r];
+    else
+      return blk.h;
+  };
 
   // Exponent multiplier (see softmax.cuh): raw scores with the scale folded
   // in, or modified scores in natural units.
@@ -350,7 +507,8 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
     // past the sequence ends); full blocks -- most of them -- apply the
     // modifier alone, branch-free, with the scale loaded once.
     const int n0 = nb * Tr::kBlockN;
-    // s[mt][nt][e] = f(s[mt][nt][e], query row i, key j) for every element.
+    // s[mt][nt][e] = f(s[mt][nt][e], query head h, row i, key j) for every
+    // element.
     auto forEachScore = [&](auto &&f) {
 #pragma unroll
       for (int mt = 0; mt < kMTiles; ++mt)
@@ -358,24 +516,24 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
         for (int nt = 0; nt < kNTiles; ++nt)
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            const int i = blk.m0 + warpRow + mt * 16 + g + (e >> 1) * 8;
+            const int i = rowI(mt, e >> 1), h = rowH(mt, e >> 1);
             const int j = n0 + nt * 8 + 2 * t + (e & 1);
-            s[mt][nt][e] = f(s[mt][nt][e], i, j);
+            s[mt][nt][e] = f(s[mt][nt][e], h, i, j);
           }
     };
     if (kind == kBlockPartial) {
-      forEachScore([&](float x, int i, int j) {
-        const bool keep = mask.allowed(i, j);
+      forEachScore([&](float x, int h, int i, int j) {
+        const bool keep = mask.allowedAt(h, i, j);
         if constexpr (Spec::kScoreMod)
-          return keep ? Spec::scoreMod(x * p.scale, blk.b, blk.h, i, j, p)
+          return keep ? Spec::scoreMod(x * p.scale, blk.b, h, i, j, p)
                       : negInf();
         else
           return keep ? x : negInf();
       });
     } else if constexpr (Spec::kScoreMod) {
       const float scale = p.scale;
-      forEachScore([&](float x, int i, int j) {
-        return Spec::scoreMod(x * scale, blk.b, blk.h, i, j, p);
+      forEachScore([&](float x, int h, int i, int j) {
+        return Spec::scoreMod(x * scale, blk.b, h, i, j, p);
       });
     }
 
@@ -387,7 +545,29 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
     // One Philox call per 16x16 tile of S gives this thread's 8 elements
     // 16 bits each (attn/Kernel/Philox.h): fragments (2np, 2np + 1) of
     // m-tile mt, rows g and g + 8, columns 2t, 2t + 1 of each.
-    if constexpr (Spec::kDropout) {
+    if constexpr (Spec::kDropout && Tr::kDecode) {
+      // Packed rows g and g + 8 belong to different (head, query) pairs:
+      // one Philox call per row, the words of that row (pickWord).
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int i = rowI(mt, r), h = rowH(mt, r);
+#pragma unroll
+          for (int np = 0; np < kNTiles / 2; ++np) {
+            const int j = n0 + np * 16 + 2 * t;
+            const PhiloxWords w = dropoutWords(p.seed, p.offset, blk.b, h, i, j);
+#pragma unroll
+            for (int half = 0; half < 2; ++half) {
+              const unsigned word = pickWord(w, i, j + 8 * half);
+#pragma unroll
+              for (int odd = 0; odd < 2; ++odd)
+                if (!dropoutKeepBits(word, odd, dropThreshold))
+                  s[mt][2 * np + half][2 * r + odd] = 0.f;
+            }
+          }
+        }
+    } else if constexpr (Spec::kDropout) {
 #pragma unroll
       for (int mt = 0; mt < kMTiles; ++mt) {
         const int i = blk.m0 + warpRow + mt * 16 + g;
@@ -438,6 +618,36 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   // Epilogue: O / rowSum into this warp's own rows of the Q tile (no other
   // warp reads them), then 16-byte coalesced stores; LSE from lane t == 0.
   const float outScale = Spec::kDropout ? p.dropoutScale : 1.f;
+  if constexpr (Tr::kDecode) {
+    if (p.numSplits > 1) {
+      // This split's normalized O and LSE, f32, to the workspace
+      // (attn/Kernel/FwdSplitKv.h); attnc/split_kv.cuh combines them. Its
+      // blocks may start launching now (they wait for this grid's end).
+      allowDependentLaunch();
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          float oScale, lse;
+          softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
+          const int i = rowI(mt, r), h = rowH(mt, r);
+          if (i >= p.seqQ)
+            continue;
+          const long long row =
+              (((long long)blk.split * p.batch + blk.b) * p.headsQ + h) *
+                  p.seqQ + i;
+          float *dst = p.oAccum + row * Tr::kHeadDimV + 2 * t;
+#pragma unroll
+          for (int dt = 0; dt < kDTiles; ++dt)
+            *reinterpret_cast<float2 *>(dst + dt * 8) =
+                make_float2(accO[mt][dt][2 * r] * oScale,
+                            accO[mt][dt][2 * r + 1] * oScale);
+          if (t == 0)
+            p.lseAccum[row] = lse;
+        }
+      return;
+    }
+  }
 #pragma unroll
   for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
@@ -452,8 +662,13 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
         *reinterpret_cast<unsigned *>(sQ + VTile::offset(row, dt) + 2 * t) =
             packed;
       }
-      if (blk.lse && t == 0 && blk.m0 + row < p.seqQ)
+      if constexpr (Tr::kDecode) {
+        const int i = rowI(mt, r);
+        if (blk.lse && t == 0 && i < p.seqQ)
+          blk.lse[rowH(mt, r) * p.lseStrideH + i] = lse;
+      } else if (blk.lse && t == 0 && blk.m0 + row < p.seqQ) {
         blk.lse[row] = lse;
+      }
     }
   __syncwarp();
   constexpr int kChunks = VTile::kChunks;
@@ -463,10 +678,18 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   for (int it = 0; it < kTotal / 32; ++it) {
     const int idx = it * 32 + lane, row = warpRow + idx / kChunks,
               c = idx % kChunks;
-    if (blk.m0 + row < p.seqQ)
+    if constexpr (Tr::kDecode) {
+      const int i = blk.rowQuery(row);
+      if (i < p.seqQ)
+        *reinterpret_cast<uint4 *>(
+            blk.o + blk.rowHead(row) * p.oStrideH + (long long)i * p.oStrideS +
+            c * VTile::kPerChunk) =
+            *reinterpret_cast<const uint4 *>(sQ + VTile::offset(row, c));
+    } else if (blk.m0 + row < p.seqQ) {
       *reinterpret_cast<uint4 *>(blk.o + row * p.oStrideS +
                                  c * VTile::kPerChunk) =
           *reinterpret_cast<const uint4 *>(sQ + VTile::offset(row, c));
+    }
   }
 }
 

@@ -25,19 +25,32 @@ enum BlockKind : int {
 template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   const FwdParams &p;
   int b, h;
+  // Spec::kDecode (GQA-packed rows): the block's rows span query heads
+  // [h, hLast]; tiles are classified over all of them. Otherwise hLast == h.
+  int hLast;
   int seqQ, seqK;      // seqK is min(seqK, kvLengths[b]) with key padding
   long long diag;      // key j is on the diagonal of query i when j == i + diag
   int m0, m1;          // query rows [m0, m1) of this block (m1 <= seqQ)
+  bool tailRows;       // the block has rows past the end (seqQ, or packed)
   const unsigned char *layout; // block-sparse layout of head h
 
   masks::Band band;    // the causal / window part
   int seqKAll;         // seqK before key padding
 
+  /// One query head, rows [mStart, mStart + kBlockM).
   __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
                                        int head, int mStart)
-      : p(params), b(batch), h(head), seqQ(params.seqQ), seqK(params.seqK),
-        diag((long long)params.seqK - params.seqQ), m0(mStart),
-        m1(min(mStart + kBlockM, params.seqQ)), layout(nullptr),
+      : BlockMask(params, batch, head, head, mStart,
+                  min(mStart + kBlockM, params.seqQ),
+                  mStart + kBlockM > params.seqQ) {}
+
+  /// Heads [head, headLast] and queries [mStart, mEnd) (packed rows).
+  __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
+                                       int head, int headLast, int mStart,
+                                       int mEnd, bool rowsPastEnd)
+      : p(params), b(batch), h(head), hLast(headLast), seqQ(params.seqQ),
+        seqK(params.seqK), diag((long long)params.seqK - params.seqQ),
+        m0(mStart), m1(mEnd), tailRows(rowsPastEnd), layout(nullptr),
         seqKAll(params.seqK) {
     if constexpr (Spec::kKeyPadding)
       seqK = max(0, min(seqK, p.kvLengths[b]));
@@ -76,8 +89,19 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   __device__ __forceinline__ bool noneVisible(int first, int last) const {
     const long long k0 = (long long)first * kBlockN;
     const long long k1 = min((long long)(last + 1) * kBlockN, (long long)seqK) - 1;
-    return k1 < k0 || Spec::maskTile(b, h, m0, m1 - 1, (int)k0, (int)k1, p) ==
-                          attn::interval::kTileNone;
+    return k1 < k0 ||
+           whereTile((int)k0, (int)k1) == attn::interval::kTileNone;
+  }
+
+  /// maskTile over rows [m0, m1) and keys [k0, k1] of every head of the
+  /// block: none / all only when every head says so.
+  __device__ __forceinline__ int whereTile(int k0, int k1) const {
+    int c = Spec::maskTile(b, h, m0, m1 - 1, k0, k1, p);
+    if constexpr (Spec::kDecode)
+      for (int hh = h + 1; hh <= hLast && c != attn::interval::kTileSome; ++hh)
+        if (Spec::maskTile(b, hh, m0, m1 - 1, k0, k1, p) != c)
+          c = attn::interval::kTileSome;
+    return c;
   }
 
   /// Drops the leading and trailing key blocks on which where() is false
@@ -117,15 +141,14 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
     if constexpr (Spec::kMaskFn) {
       const long long kLast = min(n1, (long long)seqK) - 1;
       const int c = kLast < n0 ? attn::interval::kTileSome
-                               : Spec::maskTile(b, h, m0, m1 - 1, (int)n0,
-                                                (int)kLast, p);
+                               : whereTile((int)n0, (int)kLast);
       if (c == attn::interval::kTileNone && Spec::kSkipWhere)
         return kBlockSkip;
       partial |= c != attn::interval::kTileAll;
     }
     // A score modifier must not see rows past seqQ (it may index tables).
     if constexpr (Spec::kScoreMod)
-      partial |= m0 + kBlockM > seqQ;
+      partial |= tailRows;
     if constexpr (Spec::kCausal || Spec::kWindow)
       partial |= !band.coversTile(m0, m1, n0, n1);
     if constexpr (Spec::kBlockSparse) {
@@ -137,12 +160,18 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
       const int kb0 = (int)(n0 / p.sparseBlockK),
                 kb1 = (nEndKey - 1) / p.sparseBlockK;
       bool any = false, all = true;
-      for (int qb = qb0; qb <= qb1; ++qb)
-        for (int kb = kb0; kb <= kb1; ++kb) {
-          bool on = layout[(long long)qb * p.layoutStrideQ + kb] != 0;
-          any |= on;
-          all &= on;
-        }
+      // kDecode: the layouts of every head of the block (one when shared).
+      const int hEnd = Spec::kDecode && p.layoutStrideH != 0 ? hLast : h;
+      for (int hh = h; hh <= hEnd; ++hh) {
+        const unsigned char *lay =
+            layout + (long long)(hh - h) * p.layoutStrideH;
+        for (int qb = qb0; qb <= qb1; ++qb)
+          for (int kb = kb0; kb <= kb1; ++kb) {
+            bool on = lay[(long long)qb * p.layoutStrideQ + kb] != 0;
+            any |= on;
+            all &= on;
+          }
+      }
       if (!any && Spec::kSkipSparse)
         return kBlockSkip;
       partial |= !all;
@@ -163,22 +192,28 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
     return nBegin - 1;
   }
 
-  /// Query i may attend key j (all masks ANDed). Rows and keys past the
-  /// sequence ends are masked, so hooks never see them.
-  __device__ __forceinline__ bool allowed(int i, int j) const {
+  /// Query i of head hq may attend key j (all masks ANDed). Rows and keys
+  /// past the sequence ends are masked, so hooks never see them.
+  __device__ __forceinline__ bool allowedAt(int hq, int i, int j) const {
     if (i >= seqQ || j >= seqK)
       return false;
     if constexpr (Spec::kCausal || Spec::kWindow)
       if (!band.allows(i, j))
         return false;
     if constexpr (Spec::kBlockSparse)
-      if (!masks::layoutAllows(layout, p.layoutStrideQ, p.sparseBlockQ,
-                               p.sparseBlockK, i, j))
+      if (!masks::layoutAllows(
+              Spec::kDecode ? layout + (long long)(hq - h) * p.layoutStrideH
+                            : layout,
+              p.layoutStrideQ, p.sparseBlockQ, p.sparseBlockK, i, j))
         return false;
     if constexpr (Spec::kMaskFn)
-      if (!Spec::maskFn(b, h, i, j, p))
+      if (!Spec::maskFn(b, hq, i, j, p))
         return false;
     return true;
+  }
+  /// allowedAt for the block's head.
+  __device__ __forceinline__ bool allowed(int i, int j) const {
+    return allowedAt(h, i, j);
   }
 };
 

@@ -188,6 +188,44 @@ __device__ __forceinline__ void loadTileAsync(T *smem, const T *gmem,
   }
 }
 
+/// Programmatic dependent launch (sm_90+; no-ops before): a grid launched
+/// as a dependent waits in gridDependencyWait() until the grid before it
+/// has completed with its memory visible; a grid lets its dependents start
+/// launching (their blocks then wait) with allowDependentLaunch().
+__device__ __forceinline__ void gridDependencyWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void allowDependentLaunch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
+/// loadTileAsync for rows that are not evenly strided: rowPtr(r) is the
+/// global address of row r < validRows (>= 1); rows past it are zero-filled.
+template <int kRows, int kCols, int kThreads, class T, class RowPtr>
+__device__ __forceinline__ void loadRowsAsync(T *smem, int validRows, int tid,
+                                              RowPtr &&rowPtr) {
+  using Tile = SmemTile<kCols, sizeof(T)>;
+  constexpr int kChunks = Tile::kChunks;
+  constexpr int kTotal = kRows * kChunks;
+  constexpr int kIters = (kTotal + kThreads - 1) / kThreads;
+#pragma unroll
+  for (int it = 0; it < kIters; ++it) {
+    const int idx = tid + it * kThreads;
+    if (kTotal % kThreads != 0 && idx >= kTotal)
+      break;
+    const int row = idx / kChunks, c = idx % kChunks;
+    const bool valid = row < validRows;
+    // An invalid row reads nothing but still names a valid address (row 0:
+    // the caller passes validRows >= 1).
+    const T *src = rowPtr(valid ? row : 0) + (valid ? c * Tile::kPerChunk : 0);
+    cpAsync16(smem + Tile::offset(row, c), src, valid);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // ldmatrix and mma.sync m16n8k16 (fp32 accumulate).
 // ---------------------------------------------------------------------------

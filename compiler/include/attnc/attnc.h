@@ -60,6 +60,17 @@ struct RunArgs {
   int64_t layoutShape[3] = {0, 0, 0};      // [1 or headsQ, qBlocks, kBlocks]
   uint64_t seed = 0, offset = 0;           // spec with dropout
   void *stream = nullptr;                  // CUstream; null = default stream
+  struct RunReport *report = nullptr;      // when set: what the launch did
+};
+
+/// Which kernel a run() launched, and how.
+struct RunReport {
+  std::string kernelName; // the extern "C" symbol
+  std::string family;     // "fwd.mma_sync", "fwd.split_kv"
+  int blockM = 0, blockN = 0, warps = 0, stages = 0;
+  unsigned grid[3] = {1, 1, 1};
+  int splits = 1;             // fwd.split_kv: key splits (1: no combine)
+  int64_t workspaceBytes = 0; // fwd.split_kv: f32 partial results
 };
 
 /// A compiled attention kernel.
@@ -71,7 +82,11 @@ public:
   virtual const std::string &cudaSource() const = 0;
   /// Where the binary came from ("compiled", "memory", "disk") and the time.
   virtual std::string provenance() const = 0;
-  /// Checks `args` against the spec and launches asynchronously.
+  /// Checks `args` against the spec and launches asynchronously. Short
+  /// query lengths (at most 16 per head, f16/bf16) run the split-KV decode
+  /// kernel (family fwd.split_kv), compiled on the first such call and
+  /// cached like the main one, unless CompileOptions::tiles.family names a
+  /// family.
   virtual Status run(const RunArgs &args) const = 0;
   /// The target the kernel was compiled and modelled for, e.g.
   /// "sm_90a (H200 SXM 141GB, 132 SMs)".

@@ -24,6 +24,7 @@
 #include <cctype>
 #include <climits>
 #include <cmath>
+#include <mutex>
 #include <sstream>
 
 using namespace attnc;
@@ -123,19 +124,139 @@ bool cubinLoadsOn(const std::string &arch, const DeviceInfo &dev) {
   return !specific || minor == dev.ccMinor;
 }
 
+/// A generated kernel loaded on the device: the main function and, for a
+/// family with one, its combine function from the same module.
+struct LoadedKernel {
+  KernelSource kernel;
+  std::shared_ptr<Kernel> main, combine;
+  std::string provenance; // "compiled in 812 ms"
+};
+
+/// NVRTC (through the kernel cache) and load of one generated kernel.
+Expected<LoadedKernel> loadKernel(KernelSource kernel,
+                                  const CompileOptions &options,
+                                  const mlir::attn::model::TargetInfo &target) {
+  const std::string &arch = target.name;
+  // A CUBIN for another architecture would only fail in cuModuleLoadData
+  // (CUDA_ERROR_NO_BINARY_FOR_GPU) after NVRTC's work; say why up front.
+  // Without a device the load below reports that instead.
+  if (Expected<DeviceInfo> dev = currentDevice();
+      dev && !cubinLoadsOn(arch, *dev))
+    return makeError(
+        ErrorCode::Unsupported,
+        "target " + arch +
+            (options.target.empty()
+                 ? " (the architecture of part '" + target.part + "')"
+                 : std::string()) +
+            ": a CUBIN for it does not load on " + dev->name +
+            " (compute capability " + std::to_string(dev->ccMajor) + "." +
+            std::to_string(dev->ccMinor) + ", " + dev->arch +
+            "); compile for " + dev->arch +
+            " (attnc compile --emit=cubin builds for other GPUs)");
+
+  NvrtcOptions nvrtc;
+  nvrtc.arch = arch;
+  nvrtc.warningsAsErrors = options.warningsAsErrors;
+  nvrtc.programName = kernel.info.specName + ".cu";
+  // Without the disk the global cache is not touched: constructing it
+  // creates the cache directory.
+  std::unique_ptr<KernelCache> memoryOnly;
+  if (options.noDiskCache)
+    memoryOnly = std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
+  KernelCache *cache = memoryOnly ? memoryOnly.get() : &KernelCache::global();
+  if (options.log)
+    cache->setLogHook([log = options.log](LogLevel, const std::string &m) {
+      log(m);
+    });
+  CacheLookup lookup;
+  Expected<std::shared_ptr<Kernel>> loaded =
+      cache->getKernel(kernel.source, nvrtc, kernel.info.kernelName, &lookup);
+  if (!loaded)
+    return loaded.takeError();
+  LoadedKernel out;
+  if (!kernel.info.combineKernelName.empty()) {
+    Expected<std::shared_ptr<Kernel>> combine = Kernel::load(
+        (*loaded)->sharedModule(), kernel.info.combineKernelName);
+    if (!combine)
+      return combine.takeError();
+    out.combine = std::move(*combine);
+  }
+  std::ostringstream prov;
+  prov << cacheOriginName(lookup.origin) << " in " << lookup.ms << " ms";
+  if (options.log)
+    options.log("kernel " + kernel.info.kernelName + " (" + kernel.info.family +
+                ") for " + arch + ": " + prov.str());
+  out.main = std::move(*loaded);
+  out.provenance = prov.str();
+  out.kernel = std::move(kernel);
+  return out;
+}
+
 class AttentionImpl final : public Attention {
 public:
-  AttentionImpl(KernelSource kernel, std::shared_ptr<dsl::ModuleAST> ast,
+  AttentionImpl(LoadedKernel loaded, std::shared_ptr<dsl::ModuleAST> ast,
                 const dsl::AttentionSpecAST *spec,
-                std::shared_ptr<Kernel> loaded, std::string provenance,
-                mlir::attn::model::TargetInfo target)
-      : kernel_(std::move(kernel)), ast_(std::move(ast)), spec_(spec),
-        loaded_(std::move(loaded)), provenance_(std::move(provenance)),
-        target_(std::move(target)) {}
+                mlir::attn::model::TargetInfo target, std::string specText,
+                std::string filename, CompileOptions options)
+      : loaded_(std::move(loaded)), kernel_(loaded_.kernel), ast_(std::move(ast)),
+        spec_(spec), target_(std::move(target)), specText_(std::move(specText)),
+        filename_(std::move(filename)), options_(std::move(options)) {}
 
   const KernelInfo &info() const override { return kernel_.info; }
   const std::string &cudaSource() const override { return kernel_.source; }
-  std::string provenance() const override { return provenance_; }
+  std::string provenance() const override { return loaded_.provenance; }
+
+  /// Whether a launch of query length n goes to the split-KV decode kernel:
+  /// no family was named, the main kernel is the prefill one, the element
+  /// type and head dims are the decode family's, and n is short.
+  bool wantsDecode(int64_t n) const {
+    namespace model = mlir::attn::model;
+    const KernelInfo &k = kernel_.info;
+    if (!options_.tiles.family.empty() ||
+        k.family != model::kFwdMmaSync.name ||
+        n > attnc::fwd_split_kv::kMaxAutoSeqQ)
+      return false;
+    model::KernelShape shape{k.headDim, k.headDimV, elementBytes(k.element),
+                             true};
+    return model::supportsShape(model::kFwdSplitKv, shape);
+  }
+
+  /// The decode kernel for `packedRows` rows per K/V head (query heads per
+  /// K/V head x query length), compiled on first use with tiles chosen for
+  /// the row class (16, 32 or 64 and more rows: one kernel each). Thread-
+  /// safe; a failure is remembered and returned again.
+  Expected<const LoadedKernel *> decodeKernel(int64_t packedRows) const {
+    const int cls = packedRows <= 16 ? 0 : packedRows <= 32 ? 1 : 2;
+    std::lock_guard<std::mutex> lock(decodeMutex_);
+    DecodeSlot &slot = decode_[cls];
+    if (!slot.tried) {
+      slot.tried = true;
+      CompileOptions opts = options_;
+      opts.tiles = TileRequest{};
+      opts.tiles.sramBudgetBytes = options_.tiles.sramBudgetBytes;
+      opts.tiles.family = mlir::attn::model::kFwdSplitKv.name;
+      opts.tiles.packedRows = 16 << cls;
+      opts.kernel = kernel_.info.specName;
+      SpecCompilation compiled;
+      std::string diag;
+      llvm::raw_string_ostream errs(diag);
+      if (!compileSpec(specText_, filename_, opts, target_, compiled, errs) ||
+          compiled.kernels.size() != 1) {
+        slot.error = "the split-KV decode kernel of " +
+                     kernel_.info.specName + " did not compile: " + diag;
+      } else {
+        Expected<LoadedKernel> k =
+            loadKernel(std::move(compiled.kernels.front()), opts, target_);
+        if (k)
+          slot.kernel = std::make_unique<LoadedKernel>(std::move(*k));
+        else
+          slot.error = k.error().str();
+      }
+    }
+    if (!slot.kernel)
+      return makeError(ErrorCode::Unknown, slot.error);
+    return static_cast<const LoadedKernel *>(slot.kernel.get());
+  }
 
   double evalScore(double qk, int b, int h, int i, int j) const override {
     return dsl::evalScoreMod(*spec_, qk, b, h, i, j, /*includeScale=*/true);
@@ -287,16 +408,49 @@ public:
     p.seed = a.seed;
     p.offset = a.offset;
 
-    return launchForward(*loaded_, k, p, static_cast<CUstream>(a.stream));
+    const LoadedKernel *use = &loaded_;
+    if (wantsDecode(n)) {
+      Expected<const LoadedKernel *> d = decodeKernel(n * (hq / hk));
+      if (!d)
+        return d.takeError();
+      use = *d;
+    }
+    LaunchReport launched;
+    ATTNC_RETURN_IF_ERROR(launchForward(*use->main, use->combine.get(),
+                                        use->kernel.info, p,
+                                        static_cast<CUstream>(a.stream),
+                                        &launched));
+    if (a.report) {
+      const KernelInfo &u = use->kernel.info;
+      RunReport &r = *a.report;
+      r.kernelName = u.kernelName;
+      r.family = u.family;
+      r.blockM = u.blockM, r.blockN = u.blockN, r.warps = u.warps,
+      r.stages = u.stages;
+      for (int i = 0; i < 3; ++i)
+        r.grid[i] = launched.grid[i];
+      r.splits = launched.splits;
+      r.workspaceBytes = launched.workspaceBytes;
+    }
+    return success();
   }
 
 private:
-  KernelSource kernel_;
+  LoadedKernel loaded_;
+  const KernelSource &kernel_; // loaded_.kernel
   std::shared_ptr<dsl::ModuleAST> ast_;
   const dsl::AttentionSpecAST *spec_;
-  std::shared_ptr<Kernel> loaded_;
-  std::string provenance_;
   mlir::attn::model::TargetInfo target_;
+  // What compiling the decode kernel on first use needs.
+  std::string specText_, filename_;
+  CompileOptions options_;
+  struct DecodeSlot {
+    bool tried = false;
+    std::unique_ptr<LoadedKernel> kernel;
+    std::string error;
+  };
+  mutable std::mutex decodeMutex_;
+  mutable DecodeSlot decode_[3]; // by packed-row class: 16, 32, 64+
 };
 
 } // namespace
@@ -334,51 +488,13 @@ attnc::compile(const std::string &specText, const CompileOptions &options,
   if (!spec)
     return makeError(ErrorCode::Unknown,
                      "internal: no AST for " + kernel.info.specName);
-  const std::string &arch = target->name;
-  // A CUBIN for another architecture would only fail in cuModuleLoadData
-  // (CUDA_ERROR_NO_BINARY_FOR_GPU) after NVRTC's work; say why up front.
-  // Without a device the load below reports that instead.
-  if (Expected<DeviceInfo> dev = currentDevice();
-      dev && !cubinLoadsOn(arch, *dev))
-    return makeError(
-        ErrorCode::Unsupported,
-        "target " + arch +
-            (options.target.empty()
-                 ? " (the architecture of part '" + target->part + "')"
-                 : std::string()) +
-            ": a CUBIN for it does not load on " + dev->name +
-            " (compute capability " + std::to_string(dev->ccMajor) + "." +
-            std::to_string(dev->ccMinor) + ", " + dev->arch +
-            "); compile for " + dev->arch +
-            " (attnc compile --emit=cubin builds for other GPUs)");
-
-  NvrtcOptions nvrtc;
-  nvrtc.arch = arch;
-  nvrtc.warningsAsErrors = options.warningsAsErrors;
-  nvrtc.programName = kernel.info.specName + ".cu";
-  // Without the disk the global cache is not touched: constructing it
-  // creates the cache directory.
-  std::unique_ptr<KernelCache> memoryOnly;
-  if (options.noDiskCache)
-    memoryOnly = std::make_unique<KernelCache>(KernelCacheOptions{"", false, {}});
-  KernelCache *cache = memoryOnly ? memoryOnly.get() : &KernelCache::global();
-  if (options.log)
-    cache->setLogHook([log = options.log](LogLevel, const std::string &m) {
-      log(m);
-    });
-  CacheLookup lookup;
-  Expected<std::shared_ptr<Kernel>> loaded =
-      cache->getKernel(kernel.source, nvrtc, kernel.info.kernelName, &lookup);
+  Expected<LoadedKernel> loaded =
+      loadKernel(std::move(kernel), options, *target);
   if (!loaded)
     return loaded.takeError();
-  std::ostringstream prov;
-  prov << cacheOriginName(lookup.origin) << " in " << lookup.ms << " ms";
-  if (options.log)
-    options.log("kernel " + kernel.info.kernelName + " for " + arch + ": " +
-                prov.str());
   return std::shared_ptr<Attention>(std::make_shared<AttentionImpl>(
-      std::move(kernel), compiled.ast, spec, std::move(*loaded), prov.str(),
-      *target));
+      std::move(*loaded), compiled.ast, spec, *target, specText, filename,
+      options));
 }
 
 Expected<std::shared_ptr<Attention>>

@@ -342,6 +342,8 @@ static void printIoReports(mlir::ModuleOp module,
                                            int64_t(*op.getWindowRight())};
     p.dropout = op.getDropout().convertToDouble();
     mlir::attn::TilingAttr t = op.getTiling();
+    const mlir::attn::model::KernelFamily *family =
+        mlir::attn::model::lookupFamily(t.getFamily().str());
     auto func = op->getParentOfType<mlir::func::FuncOp>();
     if (op.hasMaskPredicate()) {
       WhereTiles w = classifyWhereTiles(op.getMask().front(), p.seqQ, p.seqK,
@@ -357,7 +359,8 @@ static void printIoReports(mlir::ModuleOp module,
         func ? func.getSymName() : "attention", target, p,
         mlir::attn::model::TileConfig{int(t.getBlockM()), int(t.getBlockN()),
                                       int(t.getWarps()), int(t.getStages())},
-        command.options.tiles.sramBudgetBytes);
+        command.options.tiles.sramBudgetBytes,
+        family ? *family : mlir::attn::model::kFwdMmaSync);
   });
 }
 

@@ -467,6 +467,8 @@ int attnc::tool::runRun(const RunOptions &o) {
   }
   args.seed = o.seed;
   args.offset = o.offset;
+  RunReport launched;
+  args.report = &launched;
   if (Status st = attn.run(args); !st)
     return fail(st.error());
   // The outputs come back to the host only when something needs them.
@@ -497,11 +499,21 @@ int attnc::tool::runRun(const RunOptions &o) {
       return fail(st.error());
   }
 
-  if (o.verbose)
+  if (o.verbose) {
     std::cerr << "attnc: " << info.kernelName << " tiles " << info.blockM
               << "x" << info.blockN << ", " << info.warps << " warps, "
               << info.stages << " stages, " << info.smemBytes
               << " B shared memory; " << attn.provenance() << "\n";
+    std::cerr << "attnc: launched " << launched.kernelName << " ("
+              << launched.family << ") tiles " << launched.blockM << "x"
+              << launched.blockN << " w" << launched.warps << " s"
+              << launched.stages << ", grid " << launched.grid[0] << "x"
+              << launched.grid[1] << "x" << launched.grid[2] << ", "
+              << launched.splits << " split" << (launched.splits == 1 ? "" : "s");
+    if (launched.workspaceBytes)
+      std::cerr << ", workspace " << launched.workspaceBytes << " B";
+    std::cerr << "\n";
+  }
   NpyWriteOptions wo;
   wo.bf16AsU2 = o.bf16AsU2;
   NpyArray lseArray;
@@ -618,9 +630,12 @@ int attnc::tool::runBench(const BenchOptions &o) {
       a.lse = static_cast<float *>(b0[4].data());
       sets.push_back(a);
     }
-    for (int i = 0; i < o.warmup; ++i)
+    RunReport launched;
+    sets[0].report = &launched;
+    for (int i = 0; i < std::max(o.warmup, 1); ++i)
       if (Status st = attn.run(sets[i % kSets]); !st)
         return fail(st.error());
+    sets[0].report = nullptr;
     std::vector<float> times;
     for (int i = 0; i < o.iters; ++i) {
       Expected<EventTimer> t = EventTimer::create();
@@ -659,13 +674,17 @@ int attnc::tool::runBench(const BenchOptions &o) {
                   "\"head_dim\": %d, \"causal\": %s, \"tiles\": \"%dx%d w%d s%d\", "
                   "\"median_ms\": %.5f, "
                   "\"tflops\": %.2f, \"gbps\": %.1f, \"predicted_ms\": %.5f, "
-                  "\"iters\": %d, \"device_bytes\": %.0f, \"device\": \"%s\"}\n",
+                  "\"iters\": %d, \"device_bytes\": %.0f, \"device\": \"%s\", "
+                  "\"family\": \"%s\", \"launched_tiles\": \"%dx%d w%d s%d\", "
+                  "\"splits\": %d}\n",
                   info.specName.c_str(), (long long)s.batch,
                   (long long)s.headsQ, (long long)s.headsKV, (long long)s.seqQ,
                   (long long)s.seqK, info.headDim,
                   info.causal ? "true" : "false", info.blockM, info.blockN,
                   info.warps, info.stages, ms, tflops, gbps, predicted,
-                  o.iters, bytes, dev->name.c_str());
+                  o.iters, bytes, dev->name.c_str(), launched.family.c_str(),
+                  launched.blockM, launched.blockN, launched.warps,
+                  launched.stages, launched.splits);
     else
       std::printf("%-22s %5lld %4lld %4lld %6lld %6lld %9.4f %9.1f %9.1f %11.4f\n",
                   info.specName.c_str(), (long long)s.batch,

@@ -98,6 +98,12 @@ static void addCompileOptions(CLI::App *cmd, attnc::CompileOptions &o,
                   "K/V copy pipeline depth (0 = the SRAM model's choice)")
       ->check(kInteger)
       ->check(CLI::Range(int64_t(0), int64_t(16)));
+  cmd->add_option("--family", o.tiles.family,
+                  "Kernel family: fwd.mma_sync (prefill) or fwd.split_kv "
+                  "(decode: GQA-packed rows, split keys); default: "
+                  "fwd.mma_sync, and `run`/`bench` and the C++ API switch to "
+                  "fwd.split_kv for query lengths of at most 16")
+      ->check(CLI::IsMember({"fwd.mma_sync", "fwd.split_kv"}));
   cmd->add_flag("--precise-math", o.preciseMath,
                 "Keep exact tanh/exp/log/pow/division in score modifiers "
                 "and masks (default: hardware approximations that keep "

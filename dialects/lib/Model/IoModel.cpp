@@ -322,11 +322,12 @@ std::string mlir::attn::model::formatReport(llvm::StringRef kernelName,
                                             const TargetInfo &target,
                                             const AttentionProblem &p,
                                             const TileConfig &tile,
-                                            int64_t sramBudgetBytes) {
+                                            int64_t sramBudgetBytes,
+                                            const KernelFamily &family) {
   KernelShape shape = p.kernelShape();
   int64_t budget =
       sramBudgetBytes > 0 ? sramBudgetBytes : target.smemOptinPerBlockBytes;
-  Usage u = estimate(target, shape, tile, sramBudgetBytes);
+  Usage u = estimate(target, shape, tile, sramBudgetBytes, family);
   PaperTiles paper = paperTiles(budget, shape.headDim, shape.elementBytes);
   IoEstimate t = estimateTiled(target, p, tile);
   UnfusedEstimate n = estimateUnfused(target, p);
@@ -358,6 +359,7 @@ std::string mlir::attn::model::formatReport(llvm::StringRef kernelName,
   if (p.dropout > 0)
     os << ", dropout " << llvm::format("%.3f", p.dropout);
   os << "\n";
+  row("family") << family.name << "\n";
   row("tiles") << "block_m " << tile.blockM << ", block_n " << tile.blockN
                << ", warps " << tile.warps << ", stages " << tile.stages
                << " (paper: Br " << paper.blockM << ", Bc " << paper.blockN

@@ -8,12 +8,14 @@
 #include "attn/Model/KernelFamily.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 using namespace mlir::attn::model;
 
 namespace {
 bool isFwdMmaSync(const KernelFamily &f) { return &f == &kFwdMmaSync; }
+bool isFwdSplitKv(const KernelFamily &f) { return &f == &kFwdSplitKv; }
 bool fail(std::string *why, const std::string &msg) {
   if (why)
     *why = msg;
@@ -81,6 +83,12 @@ bool mlir::attn::model::supportsTile(const KernelFamily &f,
                                            t.stages))
       return fail(why, "tile " + t.str() + " is not supported by " + f.name);
   }
+  if (isFwdSplitKv(f) &&
+      !attnc::fwd_split_kv::supportsTile(t.blockM, t.blockN, t.warps,
+                                         t.stages))
+    return fail(why, "block_m " + std::to_string(t.blockM) + " is not 16 x " +
+                         std::to_string(t.warps) + " warps (" + f.name +
+                         ": one 16-row tile per warp)");
   return true;
 }
 
@@ -105,6 +113,10 @@ int64_t mlir::attn::model::smemBytes(const KernelFamily &f,
                                      const TileConfig &t) {
   if (isFwdMmaSync(f))
     return attnc::fwd_mma_sync::smemBytes(t.blockM, t.blockN, s.headDim,
+                                          s.headDimV, t.stages,
+                                          s.elementBytes);
+  if (isFwdSplitKv(f))
+    return attnc::fwd_split_kv::smemBytes(t.blockM, t.blockN, s.headDim,
                                           s.headDimV, t.stages,
                                           s.elementBytes);
   return 0;
@@ -132,7 +144,8 @@ constexpr int kSimtOverheadRegs = 32;
 int mlir::attn::model::estimateRegisters(const KernelFamily &f,
                                          const KernelShape &s,
                                          const TileConfig &t) {
-  if (!isFwdMmaSync(f))
+  // fwd.split_kv runs the same kernel body (R = 16 rows per warp).
+  if (!isFwdMmaSync(f) && !isFwdSplitKv(f))
     return 0;
   int rows = t.blockM / t.warps; // R
   if (s.elementBytes == 4) {
@@ -164,6 +177,65 @@ LaunchGeometry mlir::attn::model::launchGeometry(const KernelFamily &f,
     g.grid[2] = unsigned(s.batch);
     g.threads = unsigned(t.warps * 32);
     g.smemBytes = smemBytes(f, shape, t);
+    g.blocksPerSplit = int((s.seqK + t.blockN - 1) / t.blockN);
+  }
+  if (isFwdSplitKv(f)) {
+    namespace skv = attnc::fwd_split_kv;
+    const int64_t group = s.headsKV > 0 ? s.headsQ / s.headsKV : 1;
+    const int64_t mBlocks = (s.seqQ * group + t.blockM - 1) / t.blockM;
+    const int64_t ctas = mBlocks * s.headsKV * s.batch;
+    const int keyBlocks = int((s.seqK + t.blockN - 1) / t.blockN);
+    g.splits = chooseSplits(ctas, keyBlocks, s.smCount, s.ctasPerSm);
+    g.blocksPerSplit = skv::blocksPerSplit(keyBlocks, g.splits);
+    g.grid[0] = unsigned(mBlocks * g.splits);
+    g.grid[1] = unsigned(s.headsKV);
+    g.grid[2] = unsigned(s.batch);
+    g.threads = unsigned(t.warps * 32);
+    g.smemBytes = smemBytes(f, shape, t);
+    if (g.splits > 1) {
+      g.workspaceBytes =
+          4 * skv::workspaceFloats(g.splits, int(s.batch), int(s.headsQ),
+                                   int(s.seqQ), shape.headDimV);
+      // One combine block per output row (attnc/split_kv.cuh).
+      g.combineGrid = unsigned(s.batch * s.headsQ * s.seqQ);
+      g.combineThreads = unsigned(skv::kCombineThreads);
+    }
   }
   return g;
+}
+
+// Splits of fwd.split_kv (after FlashAttention-2's heuristic): among the
+// split counts that give every split the same number of key blocks (at
+// least kMinBlocksPerSplit), the fewest whose last wave of thread blocks is
+// nearly (85%) as full as the best count's. The kernel streams K/V, so a
+// last wave that leaves most SMs idle costs its whole length: a grid that
+// already fills the GPU still splits when that evens out its last wave.
+// One split when the device is unknown.
+int mlir::attn::model::chooseSplits(int64_t ctas, int keyBlocks, int smCount,
+                                    int ctasPerSm) {
+  namespace skv = attnc::fwd_split_kv;
+  const int64_t slots = int64_t(smCount) * ctasPerSm;
+  if (slots <= 0 || ctas <= 0)
+    return 1;
+  const int most = int(std::min<int64_t>(
+      {int64_t(skv::kMaxSplits), keyBlocks / skv::kMinBlocksPerSplit,
+       std::max<int64_t>(1, 4 * slots / ctas)}));
+  if (most <= 1)
+    return 1;
+  auto efficiency = [&](int splits) {
+    const double waves = double(ctas * splits) / double(slots);
+    return waves / std::ceil(waves);
+  };
+  auto even = [&](int n) {
+    const int per = skv::blocksPerSplit(keyBlocks, n);
+    return (keyBlocks + per - 1) / per == n;
+  };
+  double best = 0;
+  for (int n = 1; n <= most; ++n)
+    if (even(n))
+      best = std::max(best, efficiency(n));
+  for (int n = 1; n <= most; ++n)
+    if (even(n) && efficiency(n) >= 0.85 * best)
+      return n;
+  return 1;
 }

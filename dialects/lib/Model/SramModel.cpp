@@ -136,6 +136,43 @@ Usage mlir::attn::model::estimate(const TargetInfo &target,
   return u;
 }
 
+// A split-KV (decode) kernel is bound by reading K and V: what counts is
+// the K/V bytes in flight per SM (stages - 1 prefetched blocks per resident
+// thread block) against what hides HBM latency at full bandwidth, enough
+// warps to issue the loads and compute, few padded rows (R packed rows in
+// ceil(R / blockM) row blocks of blockM), and few row blocks (each reads
+// the K/V again). Measured on the H200 (docs/performance.md): more stages
+// than two do not pay, 64-key blocks with one warp lose at two stages'
+// occupancy, and 64-row tiles win from 64 packed rows on.
+static constexpr double kDecodeBytesInFlightPerSm = 64 * 1024;
+static constexpr double kDecodeWarpsPerSm = 8;
+
+static RankedTile scoreDecode(const KernelShape &s, const TileConfig &t,
+                              const Usage &u) {
+  RankedTile r;
+  r.tile = t;
+  r.usage = u;
+  double inFlight = double(u.ctasPerSm) * (t.stages - 1) * t.blockN *
+                    (s.headDim + s.headDimV) * s.elementBytes;
+  double bandwidth = std::min(1.0, inFlight / kDecodeBytesInFlightPerSm);
+  r.occupancyFactor = std::sqrt(
+      std::min(1.0, u.ctasPerSm * t.warps / kDecodeWarpsPerSm));
+  const double packed = s.packedRows > 0 ? s.packedRows : 16;
+  const double rowBlocks = std::ceil(packed / t.blockM);
+  double rows = std::sqrt(packed / (rowBlocks * t.blockM) / rowBlocks);
+  r.score = bandwidth * r.occupancyFactor * rows;
+  std::string reason;
+  llvm::raw_string_ostream os(reason);
+  os << t.str() << ": " << u.ctasPerSm << " CTA/SM; K/V in flight "
+     << llvm::format("%.0f", inFlight / 1024) << " KiB/SM -> "
+     << llvm::format("%.3f", bandwidth) << "; " << u.ctasPerSm * t.warps
+     << " warps -> " << llvm::format("%.3f", r.occupancyFactor)
+     << "; rows -> " << llvm::format("%.3f", rows) << "; score "
+     << llvm::format("%.4f", r.score);
+  r.reason = reason;
+  return r;
+}
+
 static RankedTile score(const TargetInfo &target, const KernelShape &s,
                         const TileConfig &t, const Usage &u) {
   RankedTile r;
@@ -213,7 +250,8 @@ std::vector<RankedTile> mlir::attn::model::rankCandidatesWithReasons(
   for (const TileConfig &t : tileSpace(family, shape)) {
     Usage u = estimate(target, shape, t, sramBudgetBytes, family);
     if (u.fits)
-      ranked.push_back(score(target, shape, t, u));
+      ranked.push_back(family.decode ? scoreDecode(shape, t, u)
+                                     : score(target, shape, t, u));
   }
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const RankedTile &a, const RankedTile &b) {

@@ -89,9 +89,14 @@ static std::string missingFeature(const model::KernelFamily &f,
 /// shape and features; null with `why` naming each family's reason.
 static const model::KernelFamily *
 chooseFamily(FusedAttentionOp op, const model::TargetInfo &target,
-             const model::KernelShape &shape, std::string &why) {
+             const model::KernelShape &shape, const std::string &wanted,
+             std::string &why) {
   for (const model::KernelFamily *f : model::kKernelFamilies) {
     if (f->direction != model::Direction::Forward)
+      continue;
+    // A decode family only when asked for (by name, or by the runtime's
+    // dispatch on a short query length).
+    if (wanted.empty() ? f->decode : wanted != f->name)
       continue;
     std::string reason;
     if (target.computeCapability() < f->minComputeCapability)
@@ -116,9 +121,13 @@ mlir::attn::tileAttention(RewriterBase &rewriter, FusedAttentionOp op,
   const model::TileRequest &req = options.tiles;
   model::KernelShape shape =
       kernelShapeOf(op.getElementType(), op.getHeadDim(), op.getHeadDimV());
+  shape.packedRows = int(std::clamp<int64_t>(req.packedRows, 0, 1 << 20));
   std::string whyNot;
+  if (!req.family.empty() && !model::lookupFamily(req.family))
+    return op.emitOpError() << "unknown kernel family '" << req.family
+                            << "'; known: " << model::knownFamilyList();
   const model::KernelFamily *family =
-      chooseFamily(op, target, shape, whyNot);
+      chooseFamily(op, target, shape, req.family, whyNot);
   if (!family) {
     if (!llvm::is_contained(model::forwardHeadDims(), op.getHeadDim()) ||
         op.getHeadDimV() != op.getHeadDim())
@@ -241,7 +250,7 @@ struct TileAttention
     }
     TileOptions options;
     options.target = *t;
-    options.tiles = {blockM, blockN, warps, stages, sramBudgetBytes};
+    options.tiles = {blockM, blockN, warps, stages, sramBudgetBytes, family};
     if (!tileAll(getOperation(), options))
       signalPassFailure();
   }

@@ -58,6 +58,16 @@ struct CudaDriverApi {
   decltype(&::cuEventDestroy) eventDestroy = nullptr;         // _v2
   /// Optional (CUDA >= 12.4): null on older drivers.
   decltype(&::cuFuncGetParamInfo) funcGetParamInfo = nullptr;
+  /// Optional: stream-ordered allocation (the split-KV workspace) and the
+  /// occupancy query (the split heuristic); null when the driver lacks them.
+  decltype(&::cuMemPoolCreate) memPoolCreate = nullptr;
+  decltype(&::cuMemPoolSetAttribute) memPoolSetAttribute = nullptr;
+  decltype(&::cuMemAllocFromPoolAsync) memAllocFromPoolAsync = nullptr;
+  decltype(&::cuMemFreeAsync) memFreeAsync = nullptr;
+  decltype(&::cuOccupancyMaxActiveBlocksPerMultiprocessor)
+      occupancyMaxActiveBlocksPerMultiprocessor = nullptr;
+  /// Optional: launches with attributes (programmatic dependent launch).
+  decltype(&::cuLaunchKernelEx) launchKernelEx = nullptr;
 };
 
 /// The loaded driver. One process-wide instance (get()); never unloaded.

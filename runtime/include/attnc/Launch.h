@@ -2,7 +2,9 @@
 //
 // The grid, block and shared memory of a launch come from the kernel's
 // family (attn/Model/KernelFamily.h, launchGeometry), never from a formula
-// restated here.
+// restated here. A split-KV launch (fwd.split_kv with more than one split)
+// also allocates its f32 workspace stream-ordered, launches the combine
+// kernel after the main one and frees the workspace on the same stream.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_LAUNCH_H
@@ -15,11 +17,20 @@
 
 namespace attnc {
 
+/// What a launch did (for logs and tests).
+struct LaunchReport {
+  unsigned grid[3] = {1, 1, 1};
+  int splits = 1;
+  int64_t workspaceBytes = 0;
+};
+
 /// Launches `kernel` (compiled from `info`) on `params` asynchronously on
 /// `stream`, with the launch geometry of info.family for the sizes in
-/// `params`.
-Status launchForward(const Kernel &kernel, const KernelInfo &info,
-                     const FwdParams &params, CUstream stream);
+/// `params`. `combine` is the module's combine kernel (needed when the
+/// family has one). The split fields of `params` are filled here.
+Status launchForward(const Kernel &kernel, const Kernel *combine,
+                     const KernelInfo &info, const FwdParams &params,
+                     CUstream stream, LaunchReport *report = nullptr);
 
 } // namespace attnc
 

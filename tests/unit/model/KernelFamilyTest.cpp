@@ -10,7 +10,10 @@ using namespace mlir::attn::model;
 TEST(KernelFamily, Lookup) {
   ASSERT_EQ(lookupFamily("fwd.mma_sync"), &kFwdMmaSync);
   EXPECT_EQ(lookupFamily("fwd.wgmma"), nullptr);
-  EXPECT_EQ(knownFamilyList(), "fwd.mma_sync");
+  EXPECT_EQ(knownFamilyList(), "fwd.mma_sync, fwd.split_kv");
+  ASSERT_EQ(lookupFamily("fwd.split_kv"), &kFwdSplitKv);
+  EXPECT_STREQ(kFwdSplitKv.combineFunction, "attnc::splitKvCombine");
+  EXPECT_EQ(kFwdMmaSync.combineFunction, nullptr);
   EXPECT_EQ(kFwdMmaSync.minComputeCapability, 80);
   EXPECT_STREQ(kFwdMmaSync.deviceHeader, "attnc/flash_fwd.cuh");
 }
@@ -105,4 +108,88 @@ TEST(Masks, BandMatchesThePredicate) {
         }
       }
     }
+}
+
+// ---- fwd.split_kv (attn/Kernel/FwdSplitKv.h) ------------------------------
+
+TEST(SplitKv, TileSpaceIsOneMmaTilePerWarp) {
+  std::vector<TileConfig> space = tileSpace(kFwdSplitKv, KernelShape::of(128));
+  ASSERT_FALSE(space.empty());
+  for (const TileConfig &t : space)
+    EXPECT_EQ(t.warps * 16, t.blockM) << t.str();
+  std::string why;
+  EXPECT_FALSE(supportsTile(kFwdSplitKv, TileConfig{64, 64, 1, 2}, &why));
+  EXPECT_NE(why.find("one 16-row tile per warp"), std::string::npos) << why;
+  EXPECT_TRUE(supportsTile(kFwdSplitKv, TileConfig{16, 32, 1, 4}));
+  // f32 stays on the SIMT path of fwd.mma_sync.
+  EXPECT_FALSE(supportsShape(kFwdSplitKv, KernelShape::of(128, 4), &why));
+  // The same shared-memory layout as the forward kernel.
+  EXPECT_EQ(smemBytes(kFwdSplitKv, KernelShape::of(128), TileConfig{16, 32, 1, 2}),
+            (16 * 128 + 2 * 32 * 256) * 2);
+}
+
+TEST(SplitKv, SplitsEvenOutTheLastWave) {
+  // Unknown device, or one key block: no split.
+  EXPECT_EQ(chooseSplits(8, 1000, 0, 0), 1);
+  EXPECT_EQ(chooseSplits(8, 1, 132, 6), 1);
+  // Few thread blocks, long keys: split until the GPU is nearly full, every
+  // split the same number of blocks, at least two each.
+  for (int64_t ctas : {1, 8, 16, 64, 512, 4096})
+    for (int keyBlocks : {2, 3, 65, 129, 2048})
+      for (int ctasPerSm : {1, 3, 6}) {
+        const int s = chooseSplits(ctas, keyBlocks, 132, ctasPerSm);
+        ASSERT_GE(s, 1);
+        ASSERT_LE(s, attnc::fwd_split_kv::kMaxSplits);
+        const int per = attnc::fwd_split_kv::blocksPerSplit(keyBlocks, s);
+        EXPECT_EQ((keyBlocks + per - 1) / per, s)
+            << ctas << " " << keyBlocks << ": a split without blocks";
+        if (s > 1)
+          EXPECT_GE(per, attnc::fwd_split_kv::kMinBlocksPerSplit);
+      }
+  // B=1, 8 K/V heads, 64k keys in 32-key blocks: at least 60% of the slots.
+  const int s = chooseSplits(8, 2048, 132, 6);
+  EXPECT_GE(8.0 * s / (132 * 6), 0.6) << s;
+  // A grid of 1.3 waves is split to even out its last wave.
+  EXPECT_GT(chooseSplits(512, 128, 132, 3), 1);
+}
+
+TEST(SplitKv, LaunchGeometryPacksGroupsAndSplits) {
+  LaunchShape s;
+  s.batch = 2, s.headsQ = 32, s.headsKV = 8, s.seqQ = 5, s.seqK = 70000;
+  s.smCount = 132, s.ctasPerSm = 6;
+  const TileConfig t{16, 32, 1, 2};
+  LaunchGeometry g = launchGeometry(kFwdSplitKv, KernelShape::of(128), t, s);
+  // 5 queries x 4 heads = 20 packed rows: two 16-row blocks per K/V head.
+  const int splits = g.splits;
+  ASSERT_GT(splits, 1);
+  EXPECT_EQ(g.grid[0], unsigned(2 * splits));
+  EXPECT_EQ(g.grid[1], 8u);
+  EXPECT_EQ(g.grid[2], 2u);
+  EXPECT_EQ(g.threads, 32u);
+  EXPECT_EQ(g.blocksPerSplit,
+            attnc::fwd_split_kv::blocksPerSplit((70000 + 31) / 32, splits));
+  EXPECT_EQ(g.workspaceBytes, 4LL * splits * 2 * 32 * 5 * (128 + 1));
+  EXPECT_EQ(g.combineGrid, unsigned(2 * 32 * 5));
+  EXPECT_EQ(g.combineThreads, unsigned(attnc::fwd_split_kv::kCombineThreads));
+  // Without a device: one split, no workspace, no combine.
+  s.smCount = 0;
+  g = launchGeometry(kFwdSplitKv, KernelShape::of(128), t, s);
+  EXPECT_EQ(g.splits, 1);
+  EXPECT_EQ(g.workspaceBytes, 0);
+  EXPECT_EQ(g.combineGrid, 0u);
+}
+
+TEST(SplitKv, TilesFollowThePackedRows) {
+  const TargetInfo h200 = *lookupTarget("sm_90a", "H200");
+  KernelShape shape = KernelShape::of(128);
+  // One-token decode (16 rows or fewer): one warp per thread block.
+  shape.packedRows = 4;
+  std::vector<TileConfig> r = rankCandidates(h200, shape, 0, kFwdSplitKv);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r.front().blockM, 16) << r.front().str();
+  // 64 packed rows (16 queries x 4 heads): one 64-row tile reads K/V once.
+  shape.packedRows = 64;
+  r = rankCandidates(h200, shape, 0, kFwdSplitKv);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r.front().blockM, 64) << r.front().str();
 }

@@ -33,6 +33,9 @@ inline int elementBytes(ElementType t) { return t == ElementType::f32 ? 4 : 2; }
 struct KernelInfo {
   std::string specName;   // the attention block's name in the DSL
   std::string kernelName; // the extern "C" symbol
+  /// The second kernel of the module that finishes a launch (fwd.split_kv's
+  /// combine), or empty.
+  std::string combineKernelName;
   std::string target;     // e.g. sm_90a
   std::string family;     // the kernel family, e.g. fwd.mma_sync
   ElementType element = ElementType::bf16;

@@ -58,6 +58,15 @@ struct FwdParams {
   float dropoutP;
   float dropoutScale;
   unsigned long long seed, offset;
+
+  // Split-KV (family fwd.split_kv, attn/Kernel/FwdSplitKv.h): thread block
+  // split s walks key blocks [s * blocksPerSplit, (s + 1) * blocksPerSplit);
+  // with numSplits > 1 it writes its normalized O and its LSE to the f32
+  // workspace oAccum / lseAccum and the combine kernel writes o and lse.
+  // Other families ignore these (numSplits 1).
+  int numSplits, blocksPerSplit;
+  float *oAccum;
+  float *lseAccum;
 };
 
 } // namespace attnc

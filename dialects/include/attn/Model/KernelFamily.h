@@ -17,6 +17,7 @@
 #define ATTN_MODEL_KERNELFAMILY_H
 
 #include "attn/Kernel/FwdMmaSync.h"
+#include "attn/Kernel/FwdSplitKv.h"
 
 #include <cstdint>
 #include <string>
@@ -74,6 +75,9 @@ struct KernelShape {
   int headDimV = 128;   // dv: V and O
   int elementBytes = 2; // 2: f16/bf16 (tensor cores), 4: f32 (SIMT)
   bool forward = true;
+  /// fwd.split_kv: the packed query rows per K/V head (query heads per K/V
+  /// head x query length) the tiles are chosen for; 0: 16.
+  int packedRows = 0;
 
   static KernelShape of(int headDim, int elementBytes = 2) {
     return KernelShape{headDim, headDim, elementBytes, true};
@@ -114,6 +118,11 @@ struct KernelFamily {
   const char *deviceHeader;
   const char *entryFunction;
   const char *traitsTemplate;
+  /// A second kernel in the same module that finishes the launch (the
+  /// split-KV combine), or null.
+  const char *combineFunction;
+  /// What the generated Spec's kDecode says (GQA-packed rows, split keys).
+  bool decode;
 };
 
 // ---- The families ----------------------------------------------------------
@@ -134,10 +143,39 @@ inline constexpr KernelFamily kFwdMmaSync = {
     "attnc/flash_fwd.cuh",
     "attnc::flashFwd",
     "attnc::FwdTraits",
+    /*combineFunction=*/nullptr,
+    /*decode=*/false,
 };
 
-/// Every family, in the order the tile pass tries them.
-inline constexpr const KernelFamily *kKernelFamilies[] = {&kFwdMmaSync};
+/// Flash-decoding: the forward kernel with the query heads of a GQA group
+/// packed into the rows of a tile (K/V read once per group) and the keys
+/// split across thread blocks, plus a combine kernel. For short query
+/// lengths (attn/Kernel/FwdSplitKv.h, kMaxAutoSeqQ); the C++ API and
+/// `attnc run` pick it by the launch's shape.
+inline constexpr KernelFamily kFwdSplitKv = {
+    "fwd.split_kv",
+    Direction::Forward,
+    80,
+    kF16 | kBF16,
+    attnc::fwd_split_kv::kHeadDims,
+    /*headDimVEqualsHeadDim=*/true,
+    attnc::fwd_split_kv::kBlockM,
+    attnc::fwd_split_kv::kBlockN,
+    attnc::fwd_split_kv::kWarps,
+    attnc::fwd_split_kv::kStages,
+    FeatureSet{true, true, true, true, true, true, true, true, true},
+    "attnc::FwdParams",
+    "attnc/split_kv.cuh",
+    "attnc::flashFwd",
+    "attnc::FwdTraits",
+    "attnc::splitKvCombine",
+    /*decode=*/true,
+};
+
+/// Every family, in the order the tile pass tries them when none is asked
+/// for (a family listed later is only used when named).
+inline constexpr const KernelFamily *kKernelFamilies[] = {&kFwdMmaSync,
+                                                          &kFwdSplitKv};
 
 /// The family of that name, or null.
 const KernelFamily *lookupFamily(const std::string &name);
@@ -197,13 +235,24 @@ struct LaunchGeometry {
   unsigned grid[3] = {1, 1, 1};
   unsigned threads = 0;
   int64_t smemBytes = 0;
+  /// fwd.split_kv: key splits and key blocks per split (FwdParams), and,
+  /// with splits > 1, the f32 workspace and the combine kernel's launch.
+  int splits = 1, blocksPerSplit = 0;
+  int64_t workspaceBytes = 0;
+  unsigned combineGrid = 0, combineThreads = 0;
 };
-/// The sizes the launch depends on.
+/// The sizes the launch depends on, and (for the split heuristic of
+/// fwd.split_kv) the device: SMs and thread blocks of this kernel that fit
+/// on one SM at once (0: unknown, no split).
 struct LaunchShape {
   int64_t batch = 1, headsQ = 1, headsKV = 1, seqQ = 1, seqK = 1;
+  int smCount = 0, ctasPerSm = 0;
 };
 LaunchGeometry launchGeometry(const KernelFamily &f, const KernelShape &shape,
                               const TileConfig &tile, const LaunchShape &s);
+/// The split count of fwd.split_kv for `ctas` thread blocks of
+/// `keyBlocks` key blocks each on smCount x ctasPerSm slots.
+int chooseSplits(int64_t ctas, int keyBlocks, int smCount, int ctasPerSm);
 
 } // namespace mlir::attn::model
 

@@ -38,7 +38,8 @@ namespace mlir::attn::model {
 /// sramBudgetBytes = 0 uses the target's opt-in limit.
 std::string formatReport(llvm::StringRef kernelName, const TargetInfo &target,
                          const AttentionProblem &problem,
-                         const TileConfig &tile, int64_t sramBudgetBytes = 0);
+                         const TileConfig &tile, int64_t sramBudgetBytes = 0,
+                         const KernelFamily &family = kFwdMmaSync);
 
 } // namespace mlir::attn::model
 

@@ -9,6 +9,7 @@
 #define ATTN_MODEL_TILEREQUEST_H
 
 #include <cstdint>
+#include <string>
 
 namespace mlir::attn::model {
 
@@ -21,6 +22,12 @@ struct TileRequest {
   int64_t stages = 0; ///< K/V buffers in the copy pipeline
   /// Shared memory per thread block in bytes; 0: the target's opt-in limit.
   int64_t sramBudgetBytes = 0;
+  /// The kernel family ("fwd.mma_sync", "fwd.split_kv"); empty: the first
+  /// that supports the spec (attn/Model/KernelFamily.h, kKernelFamilies).
+  std::string family;
+  /// fwd.split_kv: the packed query rows per K/V head (query heads per K/V
+  /// head x query length) to choose tiles for; 0: 16 (one-token decode).
+  int64_t packedRows = 0;
 
   /// Whether any tile dimension (not the budget) is fixed.
   bool anyTile() const { return blockM || blockN || warps || stages; }

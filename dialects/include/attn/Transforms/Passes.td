@@ -76,7 +76,10 @@ def AttnTileAttentionPass : Pass<"attn-tile-attention"> {
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per thread block (0 = choose)">,
     Option<"stages", "stages", "int64_t", /*default=*/"0",
-           "K/V copy pipeline depth (0 = choose)">
+           "K/V copy pipeline depth (0 = choose)">,
+    Option<"family", "family", "std::string", /*default=*/"\"\"",
+           "Kernel family (\"fwd.mma_sync\", \"fwd.split_kv\"; empty = the "
+           "first that supports the op)">
   ];
 }
 
