@@ -344,6 +344,7 @@ static void printIoReports(mlir::ModuleOp module,
     mlir::attn::TilingAttr t = op.getTiling();
     const mlir::attn::model::KernelFamily *family =
         mlir::attn::model::lookupFamily(t.getFamily().str());
+    p.packedGqa = family && family->decode;
     auto func = op->getParentOfType<mlir::func::FuncOp>();
     if (op.hasMaskPredicate()) {
       WhereTiles w = classifyWhereTiles(op.getMask().front(), p.seqQ, p.seqK,

@@ -154,11 +154,17 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   if (n <= 0 || m <= 0 || bm <= 0 || bn <= 0)
     return e;
 
-  // Per query head: walk the query blocks, count the K/V blocks each one
-  // loads (partial last blocks load only their valid rows) and the union of
-  // key rows any block loads (for the L2 lower bound). Beyond
-  // kExactQueryBlocks the blocks are sampled evenly and the sums scaled.
-  int64_t qBlocks = ceilDiv(n, bm), kBlocks = ceilDiv(m, bn);
+  // Per query head (packed: per K/V head): walk the row blocks, count the
+  // K/V blocks each one loads (partial last blocks load only their valid
+  // rows) and the union of key rows any block loads (for the L2 lower
+  // bound). Beyond kExactQueryBlocks the blocks are sampled evenly and the
+  // sums scaled.
+  const int64_t group =
+      p.packedGqa && p.headsKV > 0 ? std::max<int64_t>(1, p.headsQ / p.headsKV)
+                                   : 1;
+  const int64_t rows = n * group; // packed rows per K/V head (or n)
+  const Wide loaders = p.packedGqa ? headsKV : headsQ;
+  int64_t qBlocks = ceilDiv(rows, bm), kBlocks = ceilDiv(m, bn);
   int64_t step = 1;
   if (qBlocks > kExactQueryBlocks) {
     step = ceilDiv(qBlocks, kSampledQueryBlocks);
@@ -167,7 +173,9 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   Wide kvRows = 0, tiles = 0;
   int64_t unionLo = m, unionHi = 0, sampled = 0;
   auto visit = [&](int64_t qb, bool count) {
-    int64_t q0 = qb * bm, q1 = std::min(n, q0 + bm);
+    // The queries the block's rows cover.
+    int64_t r0 = qb * bm, r1 = std::min(rows, r0 + bm);
+    int64_t q0 = r0 / group, q1 = (r1 - 1) / group + 1;
     auto [lo, hi] = keyRange(p, q0, q1);
     if (lo >= hi)
       return; // fully masked query block: writes O = 0 and LSE = -inf
@@ -192,7 +200,7 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   e.blocksVisited = double(tiles) * density;
 
   e.qBytes = saturate(headsQ * n * d * eb, sat);
-  e.kvBytes = scaled(headsQ * kvRows * (d + dv) * eb, density, sat);
+  e.kvBytes = scaled(loaders * kvRows * (d + dv) * eb, density, sat);
   e.bytesRead = saturate(Wide(e.qBytes) + e.kvBytes, sat);
   e.oBytes = saturate(headsQ * n * dv * eb, sat);
   e.lseBytes = p.returnsLse ? saturate(headsQ * n * 4, sat) : 0;
@@ -206,7 +214,7 @@ IoEstimate mlir::attn::model::estimateTiled(const TargetInfo &target,
   Wide pairs = allowedPairsWide(p);
   e.unmaskedFraction = double(pairs) / (double(n) * double(m));
   e.flops = double(headsQ) * double(pairs) * 2.0 * (d + dv) * density;
-  e.flopsExecuted = double(headsQ) * double(tiles) * double(bm * bn) * 2.0 *
+  e.flopsExecuted = double(loaders) * double(tiles) * double(bm * bn) * 2.0 *
                     (d + dv) * density;
   double bytes = double(e.bytesRead) + double(e.bytesWritten);
   e.arithmeticIntensity = bytes > 0 ? e.flops / bytes : 0;

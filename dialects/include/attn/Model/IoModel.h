@@ -40,6 +40,10 @@ struct AttentionProblem {
   double blockDensity = 1.0;
   double dropout = 0.0;
   bool returnsLse = true;
+  /// The kernel packs the query heads of a GQA group into the rows of one
+  /// tile (fwd.split_kv): row blocks are of packed rows i * G + h % G of
+  /// one K/V head, and each loads K/V once for the whole group.
+  bool packedGqa = false;
 
   KernelShape kernelShape() const {
     return KernelShape{int(headDim), int(headDimV), elementBytes, true};
