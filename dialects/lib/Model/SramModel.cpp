@@ -160,7 +160,10 @@ static RankedTile scoreDecode(const KernelShape &s, const TileConfig &t,
   const double packed = s.packedRows > 0 ? s.packedRows : 16;
   const double rowBlocks = std::ceil(packed / t.blockM);
   double rows = std::sqrt(packed / (rowBlocks * t.blockM) / rowBlocks);
-  r.score = bandwidth * r.occupancyFactor * rows;
+  // Deeper rings measured no faster (and their slot bookkeeping costs
+  // registers): a small preference for two buffers where all else is equal.
+  r.pipelineFactor = 1.0 / (1.0 + 0.02 * (t.stages - 2));
+  r.score = bandwidth * r.occupancyFactor * rows * r.pipelineFactor;
   std::string reason;
   llvm::raw_string_ostream os(reason);
   os << t.str() << ": " << u.ctasPerSm << " CTA/SM; K/V in flight "
