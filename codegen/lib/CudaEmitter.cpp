@@ -492,6 +492,21 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   shapeOf(op.getQuery(), info.qShape);
   shapeOf(op.getKey(), info.kShape);
   shapeOf(op.getValue(), info.vShape);
+  // Paged K/V: both are views of caches through one block table.
+  auto pagedK = op.getKey().getDefiningOp<PagedKvOp>();
+  auto pagedV = op.getValue().getDefiningOp<PagedKvOp>();
+  if (pagedK || pagedV) {
+    if (!pagedK || !pagedV || pagedK.getBlockTable() != pagedV.getBlockTable() ||
+        pagedK.getSeqLens() != pagedV.getSeqLens() ||
+        pagedK.getPageSize() != pagedV.getPageSize())
+      return op.emitOpError()
+             << "paged K/V: key and value must both be attn.paged_kv views "
+                "with one block table, one seq_lens and one page size";
+    info.paged = true;
+    info.pageSize = pagedK.getPageSize();
+    shapeOf(pagedK.getCache(), info.kShape);
+    shapeOf(pagedV.getCache(), info.vShape);
+  }
 
   std::string body;
   llvm::raw_string_ostream os(body);
@@ -524,6 +539,9 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << ", kSkipWhere = " << skips(BlockSkip::where) << ";\n";
   // fwd.split_kv: GQA-packed rows and a split key range (flash_fwd.cuh).
   os << "  static constexpr bool kDecode = " << flag(family->decode) << ";\n";
+  os << "  static constexpr bool kPaged = " << flag(info.paged)
+     << "; static constexpr int kPageSize = " << std::max<int64_t>(info.pageSize, 1)
+     << ";\n";
 
   // Score modifier: s is the scaled score.
   os << "  // s is the scaled score (p.scale * q.k); returns the modified "

@@ -145,3 +145,15 @@ Status attnc::launchForward(const Kernel &kernel, const Kernel *combine,
     return st;
   return synced ? freed : synced;
 }
+
+Status attnc::readDevice(const Kernel &kernel, void *dst, const void *src,
+                         size_t bytes, CUstream stream) {
+  auto drvOr = CudaDriver::get();
+  if (!drvOr)
+    return drvOr.takeError();
+  const CudaDriver &drv = **drvOr;
+  ScopedContext scope(drv, kernel.module().context());
+  ATTNC_RETURN_IF_ERROR(ATTNC_CU(drv, streamSynchronize, stream));
+  return ATTNC_CU(drv, memcpyDtoH, dst,
+                  reinterpret_cast<CUdeviceptr>(src), bytes);
+}

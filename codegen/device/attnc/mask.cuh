@@ -35,7 +35,7 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   const unsigned char *layout; // block-sparse layout of head h
 
   masks::Band band;    // the causal / window part
-  int seqKAll;         // seqK before key padding
+  int seqKAll;         // seqK before key padding (paged: seqLensK[b])
 
   /// One query head, rows [mStart, mStart + kBlockM).
   __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
@@ -52,6 +52,11 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
         seqK(params.seqK), diag((long long)params.seqK - params.seqQ),
         m0(mStart), m1(mEnd), tailRows(rowsPastEnd), layout(nullptr),
         seqKAll(params.seqK) {
+    if constexpr (Spec::kPaged) {
+      // Batch b has exactly seqLensK[b] keys: the masks align at it.
+      seqK = seqKAll = max(0, min(seqK, p.seqLensK[b]));
+      diag = (long long)seqK - seqQ;
+    }
     if constexpr (Spec::kKeyPadding)
       seqK = max(0, min(seqK, p.kvLengths[b]));
     if constexpr (Spec::kBlockSparse)

@@ -25,6 +25,17 @@ namespace attnc {
 /// Rounds a value to the element type (f16/bf16 round to nearest even).
 double roundTo(ElementType type, double value);
 
+/// The logical [batch, heads, maxPages * pageSize, dim] K or V of a paged
+/// cache [pages, pageSize, heads, dim] (host copies, row-major): key j of
+/// batch b is row j % pageSize of page table[b * maxPages + j / pageSize];
+/// keys at or past seqLens[b] are zero (the reference masks them). The
+/// table and lengths must be valid (Attention::run checks them).
+std::vector<double> gatherPaged(const std::vector<double> &cache,
+                                int64_t pageSize, int64_t heads, int64_t dim,
+                                const std::vector<int32_t> &table,
+                                int64_t maxPages,
+                                const std::vector<int32_t> &seqLens);
+
 /// The float64 reference problem of a compiled kernel at these sizes: masks,
 /// scale, score modifier and `where` predicates (through the Attention's
 /// interpreter hooks), dropout. Host copies of key lengths / layout.

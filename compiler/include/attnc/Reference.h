@@ -49,6 +49,9 @@ struct FwdProblem {
   bool window = false;
   long long windowLeft = 0, windowRight = 0;
   std::vector<int> kvLengths; // empty: no key padding
+  /// Paged K/V: batch b has seqLensK[b] keys (the rest do not exist, and
+  /// the masks align at it); empty: every batch has seqK.
+  std::vector<int> seqLensK;
 
   bool blockSparse = false;
   std::vector<unsigned char> blockLayout;
@@ -73,7 +76,10 @@ inline bool allowed(const FwdProblem &pr, int b, int h, int i, int j) {
   band.window = pr.window;
   band.left = pr.windowLeft;
   band.right = pr.windowRight;
-  band.diag = (long long)pr.seqK - pr.seqQ;
+  const long long keys = pr.seqLensK.empty() ? pr.seqK : pr.seqLensK[b];
+  if (j >= keys)
+    return false;
+  band.diag = keys - pr.seqQ;
   if (!band.allows(i, j))
     return false;
   if (!pr.kvLengths.empty() && !masks::lengthAllows(j, pr.kvLengths[b]))

@@ -59,6 +59,17 @@ struct RunArgs {
   const uint8_t *blockLayout = nullptr;    // spec with blocks(...)
   int64_t layoutShape[3] = {0, 0, 0};      // [1 or headsQ, qBlocks, kBlocks]
   uint64_t seed = 0, offset = 0;           // spec with dropout
+  // Paged K/V (spec with paged(...)): k and v are the caches, shape and
+  // strides [pages, pageSize, headsKV, dim]; blockTable is [batch, maxPages]
+  // int32 (row-major, on the device), seqLensK [batch] int32 keys per
+  // sequence. run() copies both to the host and checks them (every page id
+  // a sequence uses in [0, pages), 0 <= seqLensK[b] <= maxPages * pageSize)
+  // before the launch, which waits for the stream; trustIndices skips that
+  // (the kernel still clamps bad ids: no out-of-bounds read, wrong results).
+  const int32_t *blockTable = nullptr;
+  int64_t maxPages = 0;
+  const int32_t *seqLensK = nullptr;
+  bool trustIndices = false;
   void *stream = nullptr;                  // CUstream; null = default stream
   struct RunReport *report = nullptr;      // when set: what the launch did
 };

@@ -62,12 +62,14 @@ Error invalid(const std::string &msg) {
   return makeError(ErrorCode::InvalidArgument, msg);
 }
 
-const char *kDimNames[4] = {"batch", "heads", "seq", "head dim"};
+const char *const kDimNames[4] = {"batch", "heads", "seq", "head dim"};
+const char *const kCacheDimNames[4] = {"pages", "page size", "heads",
+                                       "head dim"};
 
 /// Checks one tensor argument: pointer, alignment, strides, and the spec's
 /// static dimensions.
 Status checkTensor(const char *name, const TensorArg &t, const int64_t (&spec)[4],
-                   int elemBytes) {
+                   int elemBytes, const char *const (&kDimNames)[4] = kDimNames) {
   if (!t.data)
     return invalid(std::string(name) + ": null device pointer");
   if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
@@ -308,22 +310,82 @@ public:
     return p;
   }
 
+  /// The block table and key counts of a paged run, read back and checked:
+  /// the kernel reads page ids [0, ceil(seqLensK[b] / pageSize)) of row b.
+  Status checkPagedIndices(const RunArgs &a, int64_t batch, int64_t pages,
+                           int64_t pageSize) const {
+    std::vector<int32_t> table(static_cast<size_t>(batch * a.maxPages));
+    std::vector<int32_t> lens(static_cast<size_t>(batch));
+    CUstream stream = static_cast<CUstream>(a.stream);
+    ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, lens.data(), a.seqLensK,
+                                     lens.size() * 4, stream));
+    ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, table.data(), a.blockTable,
+                                     table.size() * 4, stream));
+    const int64_t maxKeys = a.maxPages * pageSize;
+    for (int64_t bi = 0; bi < batch; ++bi) {
+      const int64_t len = lens[size_t(bi)];
+      if (len < 0 || len > maxKeys)
+        return invalid("seqLensK[" + std::to_string(bi) + "] = " +
+                       std::to_string(len) + " is outside [0, maxPages x page "
+                       "size = " + std::to_string(maxKeys) + "]");
+      for (int64_t j = 0; j < (len + pageSize - 1) / pageSize; ++j) {
+        const int64_t id = table[size_t(bi * a.maxPages + j)];
+        if (id < 0 || id >= pages)
+          return invalid("blockTable[" + std::to_string(bi) + ", " +
+                         std::to_string(j) + "] = " + std::to_string(id) +
+                         " is not a page of the cache (0 .. " +
+                         std::to_string(pages - 1) + ")");
+      }
+    }
+    return success();
+  }
+
   Status run(const RunArgs &a) const override {
     const KernelInfo &k = kernel_.info;
     int eb = elementBytes(k.element);
     ATTNC_RETURN_IF_ERROR(checkTensor("q", a.q, k.qShape, eb));
-    ATTNC_RETURN_IF_ERROR(checkTensor("k", a.k, k.kShape, eb));
-    ATTNC_RETURN_IF_ERROR(checkTensor("v", a.v, k.vShape, eb));
+    const auto &kvDims = k.paged ? kCacheDimNames : kDimNames;
+    ATTNC_RETURN_IF_ERROR(checkTensor("k", a.k, k.kShape, eb, kvDims));
+    ATTNC_RETURN_IF_ERROR(checkTensor("v", a.v, k.vShape, eb, kvDims));
     int64_t oShape[4] = {a.q.shape[0], a.q.shape[1], a.q.shape[2],
                          k.headDimV};
     ATTNC_RETURN_IF_ERROR(checkTensor("o", a.o, oShape, eb));
     int64_t b = a.q.shape[0], hq = a.q.shape[1], n = a.q.shape[2];
     int64_t hk = a.k.shape[1], m = a.k.shape[2];
-    if (a.k.shape[0] != b || a.v.shape[0] != b)
+    if (k.paged) {
+      // Caches [pages, pageSize, heads, dim]: the logical K/V is
+      // [batch, heads, maxPages * pageSize, dim].
+      if (a.v.shape[0] != a.k.shape[0] || a.v.shape[1] != a.k.shape[1] ||
+          a.v.shape[2] != a.k.shape[2])
+        return invalid("v: cache [pages, page size, heads] " +
+                       std::to_string(a.v.shape[0]) + "x" +
+                       std::to_string(a.v.shape[1]) + "x" +
+                       std::to_string(a.v.shape[2]) + " differs from k's " +
+                       std::to_string(a.k.shape[0]) + "x" +
+                       std::to_string(a.k.shape[1]) + "x" +
+                       std::to_string(a.k.shape[2]));
+      if (!a.blockTable)
+        return invalid("blockTable: the spec reads paged K/V; pass a device "
+                       "array [batch, maxPages] of int32 page ids");
+      if (!a.seqLensK)
+        return invalid("seqLensK: the spec reads paged K/V; pass a device "
+                       "array of batch int32 key counts");
+      if (a.maxPages < 1 || a.maxPages > INT_MAX)
+        return invalid("maxPages: " + std::to_string(a.maxPages) +
+                       " (the block table's columns) must be in [1, 2^31-1]");
+      hk = a.k.shape[2];
+      m = a.maxPages * a.k.shape[1];
+      if (m > kMaxSeqLen)
+        return invalid("maxPages x page size = " + std::to_string(m) +
+                       " keys exceeds the kernels' limit 2^30");
+      if (!a.trustIndices)
+        ATTNC_RETURN_IF_ERROR(checkPagedIndices(a, b, a.k.shape[0],
+                                                a.k.shape[1]));
+    } else if (a.k.shape[0] != b || a.v.shape[0] != b)
       return invalid("k/v: batch " + std::to_string(a.k.shape[0]) + "/" +
                      std::to_string(a.v.shape[0]) + " differs from q's " +
                      std::to_string(b));
-    if (a.v.shape[1] != hk || a.v.shape[2] != m)
+    if (!k.paged && (a.v.shape[1] != hk || a.v.shape[2] != m))
       return invalid("v: heads x seq " + std::to_string(a.v.shape[1]) + "x" +
                      std::to_string(a.v.shape[2]) + " differs from k's " +
                      std::to_string(hk) + "x" + std::to_string(m));
@@ -360,6 +422,14 @@ public:
     p.kStrideS = a.k.strides[2];
     p.vStrideB = a.v.strides[0], p.vStrideH = a.v.strides[1],
     p.vStrideS = a.v.strides[2];
+    if (k.paged) { // [pages, pageSize, heads, dim]: page, row, head strides
+      p.kStrideS = a.k.strides[1], p.kStrideH = a.k.strides[2];
+      p.vStrideS = a.v.strides[1], p.vStrideH = a.v.strides[2];
+      p.blockTable = a.blockTable;
+      p.blockTableStrideB = a.maxPages;
+      p.seqLensK = a.seqLensK;
+      p.numPages = int(a.k.shape[0]);
+    }
     p.oStrideB = a.o.strides[0], p.oStrideH = a.o.strides[1],
     p.oStrideS = a.o.strides[2];
     p.lseStrideB = hq * n;

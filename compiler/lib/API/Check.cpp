@@ -22,6 +22,27 @@ double attnc::roundTo(ElementType type, double value) {
   return value;
 }
 
+std::vector<double> attnc::gatherPaged(const std::vector<double> &cache,
+                                       int64_t pageSize, int64_t heads,
+                                       int64_t dim,
+                                       const std::vector<int32_t> &table,
+                                       int64_t maxPages,
+                                       const std::vector<int32_t> &seqLens) {
+  const int64_t batch = int64_t(seqLens.size()), keys = maxPages * pageSize;
+  std::vector<double> out(size_t(batch * heads * keys * dim), 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t j = 0; j < std::min<int64_t>(seqLens[size_t(b)], keys); ++j) {
+      const int64_t page = table[size_t(b * maxPages + j / pageSize)];
+      for (int64_t h = 0; h < heads; ++h) {
+        const double *src =
+            cache.data() + ((page * pageSize + j % pageSize) * heads + h) * dim;
+        std::copy(src, src + dim,
+                  out.data() + ((b * heads + h) * keys + j) * dim);
+      }
+    }
+  return out;
+}
+
 ref::FwdProblem attnc::referenceProblem(
     const Attention &attn, int batch, int headsQ, int headsKV, int seqQ,
     int seqK, const std::vector<int> &kvLengths,

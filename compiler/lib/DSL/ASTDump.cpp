@@ -85,6 +85,10 @@ void attnc::dsl::dumpSpec(const AttentionSpecAST &spec, std::ostream &os) {
     os << "  input " << in.name << ": " << in.type.str()
        << " role=" << toString(in.role) << (in.implicit ? " implicit" : "")
        << "\n";
+  if (spec.paged())
+    os << "  paged k/v: table " << spec.inputs[spec.blockTable].name
+       << ", seq_lens " << spec.inputs[spec.seqLens].name << ", page size "
+       << spec.pageSize() << "\n";
   for (const auto &[name, value] : spec.constants)
     os << "  const " << name << " = " << number(value.first, value.second)
        << "\n";

@@ -330,9 +330,11 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
   auto outType = RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
                                         dimSize(q.dims[2]), dimSize(v.dims[3])},
                                        elementType(b, v.elem));
+  // Paged K/V: the keys are a view of the cache, their count dynamic.
+  const int64_t keys = spec.paged() ? ShapedType::kDynamic : dimSize(k.dims[2]);
   auto scoreType =
       RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
-                             dimSize(q.dims[2]), dimSize(k.dims[2])},
+                             dimSize(q.dims[2]), keys},
                             b.getF32Type());
 
   b.setInsertionPointToEnd(into.getBody());
@@ -347,7 +349,24 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
         NameLoc::get(b.getStringAttr(in.name), loc(in.loc)));
   }
   b.setInsertionPointToStart(entry);
-  auto arg = [&](int i) { return entry->getArgument(i); };
+  // Chain operands: the arguments, except that paged caches are read through
+  // their attn.paged_kv views.
+  SmallVector<Value> operand(entry->getArguments().begin(),
+                             entry->getArguments().end());
+  if (spec.paged()) {
+    const TypeAST &table = spec.inputs[spec.blockTable].type;
+    for (int cache : {spec.key, spec.value}) {
+      const TypeAST &c = spec.inputs[cache].type;
+      auto viewType = RankedTensorType::get(
+          {dimSize(table.dims[0]), dimSize(c.dims[2]), ShapedType::kDynamic,
+           dimSize(c.dims[3])},
+          elementType(b, c.elem));
+      operand[cache] = attn::PagedKvOp::create(
+          b, loc(spec.inputs[cache].loc), viewType, entry->getArgument(cache),
+          entry->getArgument(spec.blockTable), entry->getArgument(spec.seqLens));
+    }
+  }
+  auto arg = [&](int i) { return operand[i]; };
 
   Value cur;
   Type indexType = b.getIndexType();

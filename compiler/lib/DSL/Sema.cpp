@@ -4,6 +4,7 @@
 #include "attnc/DSL/Builtins.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/DSL/Parser.h"
+#include "attn/Kernel/Params.h"
 #include "attn/Model/KernelFamily.h"
 
 #include <cmath>
@@ -116,6 +117,10 @@ const char *attnc::dsl::toString(InputRole r) {
     return "seed";
   case InputRole::Offset:
     return "offset";
+  case InputRole::BlockTable:
+    return "block_table";
+  case InputRole::SeqLens:
+    return "seq_lens";
   }
   return "?";
 }
@@ -162,7 +167,7 @@ const char *attnc::dsl::toString(ChainStep::Kind k) {
 
 static bool isChainFunction(const std::string &n) {
   return n == "matmul" || n == "softmax" || n == "mask" || n == "dropout" ||
-         n == "scale";
+         n == "scale" || n == "paged";
 }
 static bool isMaskName(const std::string &n) {
   return n == "causal" || n == "window" || n == "lengths" || n == "blocks";
@@ -275,6 +280,7 @@ private:
   void maskStmt(StmtAST &stmt, Expr &call);
   void softmax(StmtAST &stmt, Expr &call);
   void dropout(StmtAST &stmt, Expr &call);
+  void pagedView(StmtAST &stmt, Expr &call);
   void generic(StmtAST &stmt);
 
   bool isCurrentScores(const Expr &e) const {
@@ -297,6 +303,12 @@ private:
   }
   void checkQueryKey(int q, int k);
   void checkValue(int v);
+  /// The [batch, heads, seq, dim] shape of a chain operand: its declared
+  /// type, or for a paged cache the logical shape of its view.
+  const TypeAST &shapeOf(int input) const {
+    auto it = logical.find(input);
+    return it != logical.end() ? it->second : spec.inputs[input].type;
+  }
 
   ScalarType resolve(Expr &e, ExprContext &ctx);
   ScalarType resolveCall(Expr &e, ExprContext &ctx);
@@ -318,6 +330,12 @@ private:
   std::set<std::string> stale;
   SourceLoc softmaxLoc, outputLoc, dropoutLoc, returnLoc;
   bool hasDropout = false;
+  /// Paged views (`k = paged(cache, table, seq_lens)`): view name -> cache
+  /// input, and each cache's logical shape.
+  std::map<std::string, int> pagedViews;
+  std::map<int, TypeAST> logical;
+  std::set<std::string> badViews; ///< views whose paged(...) had an error
+  SourceLoc pagedLoc;
 };
 
 } // namespace
@@ -350,6 +368,9 @@ void SpecAnalyzer::run() {
     error(spec.loc,
           "attention '" + spec.name + "' is incomplete: missing " + missing);
   }
+  if (!failed && spec.blockTable >= 0 && !logical.count(spec.key))
+    error(pagedLoc, "paged(...) declares a view that the scores do not use: "
+                    "write matmul(q, k^T) and matmul(p, v) with the views");
   if (!failed)
     checkFoldedScale();
   spec.analyzed = !failed;
@@ -407,9 +428,10 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
       }
     }
   } else if (t.elem == ElemType::I32) {
-    if (t.scalar || t.dims.size() != 1) {
-      error(t.loc, "an i32 input holds per-batch key lengths: write '" + n +
-                       ": i32[b]'");
+    if (t.scalar || t.dims.size() < 1 || t.dims.size() > 2) {
+      error(t.loc, "an i32 input holds per-batch lengths ('" + n +
+                       ": i32[b]') or a block table ('" + n +
+                       ": i32[b, max_pages]')");
       ok = false;
     }
   } else if (t.elem == ElemType::I8) {
@@ -914,6 +936,10 @@ void SpecAnalyzer::assign(StmtAST &stmt) {
     error(stmt.nameLoc, "constant '" + n + "' is already defined");
     return;
   }
+  if (pagedViews.count(n)) {
+    error(stmt.nameLoc, "'" + n + "' is already defined as a paged view");
+    return;
+  }
   Expr &v = *stmt.value;
   auto isCall = [](const Expr &e, const char *name) {
     return e.kind == ExprKind::Call && e.name == name;
@@ -944,6 +970,8 @@ void SpecAnalyzer::assign(StmtAST &stmt) {
     return matmul(stmt, *base, factor, divide);
   if (base)
     return scaleStep(stmt, *base, factor, divide, v.loc, false);
+  if (isCall(v, "paged"))
+    return pagedView(stmt, v);
   if (isCall(v, "matmul"))
     return matmul(stmt, v, nullptr, false);
   if (isCall(v, "scale")) {
@@ -973,6 +1001,12 @@ int SpecAnalyzer::inputOperand(const Expr &e, const char *what) {
     return -1;
   }
   int i = lookupInput(e.name);
+  if (auto view = pagedViews.find(e.name); view != pagedViews.end())
+    return view->second;
+  if (badViews.count(e.name)) {
+    failed = true;
+    return -1;
+  }
   if (i < 0) {
     if (isIndexName(e.name) || stale.count(e.name) || e.name == current)
       error(e.loc, std::string(what) + " must be a declared input, not '" +
@@ -996,27 +1030,28 @@ int SpecAnalyzer::inputOperand(const Expr &e, const char *what) {
 
 void SpecAnalyzer::checkQueryKey(int q, int k) {
   const InputDecl &Q = spec.inputs[q], &K = spec.inputs[k];
-  if (Q.type.elem != K.type.elem)
-    error(K.type.loc, "key '" + K.name + "' is " + toString(K.type.elem) +
+  const TypeAST &Qt = shapeOf(q), &Kt = shapeOf(k);
+  if (Qt.elem != Kt.elem)
+    error(Kt.loc, "key '" + K.name + "' is " + toString(Kt.elem) +
                           " but query '" + Q.name + "' is " +
-                          toString(Q.type.elem) +
+                          toString(Qt.elem) +
                           "; query, key and value need one dtype");
-  if (!Q.type.dims[0].sameAs(K.type.dims[0]))
-    error(K.type.dims[0].loc, "batch dimension of key '" + K.name + "' is '" +
-                                  K.type.dims[0].str() + "' but query '" +
-                                  Q.name + "' has '" + Q.type.dims[0].str() +
+  if (!Qt.dims[0].sameAs(Kt.dims[0]))
+    error(Kt.dims[0].loc, "batch dimension of key '" + K.name + "' is '" +
+                                  Kt.dims[0].str() + "' but query '" +
+                                  Q.name + "' has '" + Qt.dims[0].str() +
                                   "'");
-  const DimAST &hq = Q.type.dims[1], &hk = K.type.dims[1];
+  const DimAST &hq = Qt.dims[1], &hk = Kt.dims[1];
   if (!hq.isSymbol() && !hk.isSymbol() && hq.value % hk.value != 0)
     error(hk.loc, "query '" + Q.name + "' has " + hq.str() +
                       " heads, not a multiple of the " + hk.str() +
                       " heads of key '" + K.name +
                       "' (grouped-query attention needs hq % hk == 0)");
-  if (Q.type.dims[3].value != K.type.dims[3].value)
-    error(K.type.dims[3].loc, "head dim of key '" + K.name + "' (" +
-                                  K.type.dims[3].str() +
+  if (Qt.dims[3].value != Kt.dims[3].value)
+    error(Kt.dims[3].loc, "head dim of key '" + K.name + "' (" +
+                                  Kt.dims[3].str() +
                                   ") differs from query '" + Q.name + "' (" +
-                                  Q.type.dims[3].str() + ")");
+                                  Qt.dims[3].str() + ")");
 }
 
 void SpecAnalyzer::checkValue(int v) {
@@ -1024,26 +1059,128 @@ void SpecAnalyzer::checkValue(int v) {
   if (spec.query < 0 || spec.key < 0)
     return;
   const InputDecl &Q = spec.queryInput(), &K = spec.keyInput();
-  if (V.type.elem != Q.type.elem)
-    error(V.type.loc, "value '" + V.name + "' is " + toString(V.type.elem) +
+  const TypeAST &Vt = shapeOf(v), &Qt = shapeOf(spec.query),
+                &Kt = shapeOf(spec.key);
+  if (Vt.elem != Qt.elem)
+    error(Vt.loc, "value '" + V.name + "' is " + toString(Vt.elem) +
                           " but query '" + Q.name + "' is " +
-                          toString(Q.type.elem) +
+                          toString(Qt.elem) +
                           "; query, key and value need one dtype");
-  if (!V.type.dims[0].sameAs(Q.type.dims[0]))
-    error(V.type.dims[0].loc, "batch dimension of value '" + V.name + "' is '" +
-                                  V.type.dims[0].str() + "' but query '" +
-                                  Q.name + "' has '" + Q.type.dims[0].str() +
+  if (!Vt.dims[0].sameAs(Qt.dims[0]))
+    error(Vt.dims[0].loc, "batch dimension of value '" + V.name + "' is '" +
+                                  Vt.dims[0].str() + "' but query '" +
+                                  Q.name + "' has '" + Qt.dims[0].str() +
                                   "'");
-  if (!V.type.dims[1].sameAs(K.type.dims[1]))
-    error(V.type.dims[1].loc, "value '" + V.name + "' has '" +
-                                  V.type.dims[1].str() + "' heads but key '" +
-                                  K.name + "' has '" + K.type.dims[1].str() +
+  if (!Vt.dims[1].sameAs(Kt.dims[1]))
+    error(Vt.dims[1].loc, "value '" + V.name + "' has '" +
+                                  Vt.dims[1].str() + "' heads but key '" +
+                                  K.name + "' has '" + Kt.dims[1].str() +
                                   "'");
-  if (!V.type.dims[2].sameAs(K.type.dims[2]))
-    error(V.type.dims[2].loc, "sequence length of value '" + V.name + "' is '" +
-                                  V.type.dims[2].str() + "' but key '" +
-                                  K.name + "' has '" + K.type.dims[2].str() +
+  if (!Vt.dims[2].sameAs(Kt.dims[2]))
+    error(Vt.dims[2].loc, "sequence length of value '" + V.name + "' is '" +
+                                  Vt.dims[2].str() + "' but key '" +
+                                  K.name + "' has '" + Kt.dims[2].str() +
                                   "'");
+}
+
+/// `k = paged(k_cache, block_table, seq_lens)`: a view of a K/V cache
+/// [pages, page_size, heads, dim] as the [batch, heads, seq, dim] operand of
+/// a matmul (attn.paged_kv). Every view of a spec shares one table and one
+/// seq_lens.
+void SpecAnalyzer::pagedView(StmtAST &stmt, Expr &call) {
+  const std::string &n = stmt.name;
+  // Until it succeeds, uses of the view are not reported again.
+  badViews.insert(n);
+  if (stage != Stage::Start) {
+    error(call.loc, "paged(...) declares a key/value view: write it before "
+                    "the scores (s = matmul(q, k^T))");
+    return;
+  }
+  if (call.args.size() != 3) {
+    error(call.loc, "'paged' takes 3 arguments: paged(cache, block_table, "
+                    "seq_lens), got " +
+                        std::to_string(call.args.size()));
+    failed = true;
+    return;
+  }
+  int in[3];
+  const char *what[3] = {"the cache of paged(...)",
+                         "the block table of paged(...)",
+                         "the sequence lengths of paged(...)"};
+  for (int a = 0; a < 3; ++a) {
+    const Expr &e = *call.args[a];
+    in[a] = e.kind == ExprKind::Ident ? lookupInput(e.name) : -1;
+    if (in[a] < 0) {
+      error(e.loc, std::string(what[a]) + " must be a declared input");
+      return;
+    }
+    if (spec.inputs[in[a]].invalid) {
+      failed = true;
+      return;
+    }
+  }
+  const InputDecl &cache = spec.inputs[in[0]], &table = spec.inputs[in[1]],
+                  &lens = spec.inputs[in[2]];
+  const TypeAST &ct = cache.type;
+  if (!isFloat(ct.elem) || ct.dims.size() != 4) {
+    error(call.args[0]->loc, "the cache '" + cache.name +
+                                 "' must be an f16, bf16 or f32 tensor "
+                                 "[pages, page_size, heads, head_dim], not " +
+                                 ct.str());
+    return;
+  }
+  const DimAST &page = ct.dims[1];
+  if (page.isSymbol() || page.value < 1 || page.value > attnc::kMaxPageSize) {
+    error(page.loc, "the page size of '" + cache.name +
+                        "' (dimension 1) must be a number from 1 to " +
+                        std::to_string(attnc::kMaxPageSize) + ", not '" +
+                        page.str() + "'");
+    return;
+  }
+  if (table.type.elem != ElemType::I32 || table.type.dims.size() != 2) {
+    error(call.args[1]->loc, "the block table '" + table.name +
+                                 "' must be i32[b, max_pages], not " +
+                                 table.type.str());
+    return;
+  }
+  if (lens.type.elem != ElemType::I32 || lens.type.dims.size() != 1) {
+    error(call.args[2]->loc, "the sequence lengths '" + lens.name +
+                                 "' must be i32[b], not " + lens.type.str());
+    return;
+  }
+  if (!lens.type.dims[0].sameAs(table.type.dims[0])) {
+    error(lens.type.dims[0].loc,
+          "sequence lengths '" + lens.name + "' has '" +
+              lens.type.dims[0].str() + "' entries but block table '" +
+              table.name + "' has '" + table.type.dims[0].str() + "' rows");
+    return;
+  }
+  if (spec.blockTable >= 0 &&
+      (spec.blockTable != in[1] || spec.seqLens != in[2])) {
+    error(call.loc, "every paged(...) view of a spec uses one block table and "
+                    "one seq_lens (the first is at " +
+                        lineOf(pagedLoc) + ")");
+    return;
+  }
+  if (logical.count(in[0])) {
+    error(call.args[0]->loc,
+          "the cache '" + cache.name + "' already has a paged view");
+    return;
+  }
+  spec.blockTable = in[1];
+  spec.seqLens = in[2];
+  pagedLoc = call.loc;
+  setRole(in[1], InputRole::BlockTable);
+  setRole(in[2], InputRole::SeqLens);
+  // The view's shape: [batch of the table, heads, keys (per sequence), dim].
+  TypeAST view = ct;
+  DimAST seq;
+  seq.symbol = lens.name;
+  seq.loc = call.loc;
+  view.dims = {table.type.dims[0], ct.dims[2], seq, ct.dims[3]};
+  logical[in[0]] = view;
+  pagedViews[n] = in[0];
+  badViews.erase(n);
 }
 
 void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
@@ -1081,6 +1218,8 @@ void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
     step.hasScale = factor != nullptr;
     if (q >= 0 && k >= 0 && ok) {
       checkQueryKey(q, k);
+      if (logical.count(q))
+        error(lhs.loc, "the query cannot be a paged view");
       if (defaultScale) {
         // scale(matmul(q, k^T)): 1 / sqrt(head_dim)
         step.hasScale = true;
@@ -1124,6 +1263,18 @@ void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
     ok = false;
   } else {
     v = inputOperand(rhs, "the value of matmul(p, v)");
+  }
+  if (ok && v >= 0 && spec.key >= 0 &&
+      logical.count(spec.key) != logical.count(v)) {
+    error(rhs.loc, logical.count(v)
+                       ? "the value is a paged view but the key is not: page "
+                         "both or neither"
+                       : "the key is a paged view but the value '" + rhs.name +
+                             "' is not: declare v = paged(" + rhs.name + ", " +
+                             spec.inputs[spec.blockTable].name + ", " +
+                             spec.inputs[spec.seqLens].name +
+                             ") and write matmul(p, v)");
+    ok = false;
   }
   if (ok && v >= 0) {
     checkValue(v);

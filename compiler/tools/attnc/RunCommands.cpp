@@ -272,13 +272,50 @@ int attnc::tool::runRun(const RunOptions &o) {
   if (!o.layout.empty() && !info.blockSparse)
     return fail("--layout: the spec is not block-sparse (no blocks(...) "
                 "mask); it would not be used");
+  if ((!o.blockTable.empty() || !o.seqLens.empty()) && !info.paged)
+    return fail("--block-table/--seq-lens: the spec's K/V are not paged (no "
+                "paged(...) view); they would not be used");
+  if (info.paged && !random && (o.blockTable.empty() || o.seqLens.empty()))
+    return fail("the spec reads paged K/V: pass --block-table T.npy (int32 "
+                "[b, max_pages]) and --seq-lens L.npy (int32 [b]) with the "
+                "caches as --k/--v");
+  if (info.paged && random && (!o.blockTable.empty() || !o.seqLens.empty()))
+    return fail("--shape makes a random block table and sequence lengths; "
+                "--block-table/--seq-lens go with --q/--k/--v");
+  // Paged K/V: the caches are [pages, pageSize, hk, d], the logical K/V
+  // [b, hk, maxPages * pageSize, d]; the table and lengths are checked
+  // against the caches here and again by Attention::run.
+  const int64_t pageSize = info.paged ? info.kShape[1] : 0;
+  int64_t maxPages = 0;
+  std::vector<int32_t> table, seqLens;
 
   // Inputs: .npy files, or random normal values of --shape made on the
   // device (host copies only for --check).
   HostTensor q, k, v;
   Expected<DeviceBuffer> dq = DeviceBuffer(), dk = DeviceBuffer(),
                          dv = DeviceBuffer();
-  if (random) {
+  if (random && info.paged) {
+    // Every sequence owns ceil(m / pageSize) pages, in a shuffled order;
+    // sequence 0 holds m keys, the others a random count in [0, m] (so
+    // partly filled last pages and empty sequences occur).
+    maxPages = (s.seqK + pageSize - 1) / pageSize;
+    const int64_t pages = s.batch * maxPages;
+    if (pages > std::numeric_limits<int32_t>::max())
+      return fail("--shape " + o.shape.front() + ": " + std::to_string(pages) +
+                  " pages exceed int32 page ids");
+    std::vector<int32_t> ids(static_cast<size_t>(pages));
+    for (int64_t i = 0; i < pages; ++i)
+      ids[size_t(i)] = int32_t(i);
+    std::mt19937_64 rng(o.dataSeed + 13);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    table = std::move(ids);
+    for (int64_t i = 0; i < s.batch; ++i)
+      seqLens.push_back(i == 0 ? int32_t(s.seqK)
+                               : int32_t(rng() % uint64_t(s.seqK + 1)));
+    q.shape = {s.batch, s.headsQ, s.seqQ, info.headDim};
+    k.shape = {pages, pageSize, s.headsKV, info.headDim};
+    v.shape = {pages, pageSize, s.headsKV, info.headDimV};
+  } else if (random) {
     q.shape = {s.batch, s.headsQ, s.seqQ, info.headDim};
     k.shape = {s.batch, s.headsKV, s.seqK, info.headDim};
     v.shape = {s.batch, s.headsKV, s.seqK, info.headDimV};
@@ -293,6 +330,68 @@ int attnc::tool::runRun(const RunOptions &o) {
   }
   int64_t b = q.shape[0], hq = q.shape[1], n = q.shape[2];
   int64_t hk = k.shape[1], m = k.shape[2];
+  if (info.paged && !random) {
+    Expected<NpyArray> t = readNpy(o.blockTable);
+    if (!t)
+      return fail(t.takeError().addContext("--block-table"));
+    if (t->dtype != DType::I32 || t->shape.size() != 2 || t->shape[0] != b ||
+        t->shape[1] < 1)
+      return fail("--block-table " + o.blockTable + ": expected int32 [" +
+                  std::to_string(b) + ", max_pages >= 1], got " +
+                  dtypeName(t->dtype) + " " + fmtShape(t->shape));
+    maxPages = t->shape[1];
+    table.resize(size_t(b * maxPages));
+    std::memcpy(table.data(), t->data.data(), table.size() * 4);
+    Expected<NpyArray> l = readNpy(o.seqLens);
+    if (!l)
+      return fail(l.takeError().addContext("--seq-lens"));
+    if (l->dtype != DType::I32 || l->shape.size() != 1 || l->shape[0] != b)
+      return fail("--seq-lens " + o.seqLens + ": expected int32 [" +
+                  std::to_string(b) + "], got " + dtypeName(l->dtype) + " " +
+                  fmtShape(l->shape));
+    seqLens.resize(size_t(b));
+    std::memcpy(seqLens.data(), l->data.data(), seqLens.size() * 4);
+  }
+  if (info.paged) {
+    // The caches [pages, pageSize, hk, d] against the spec and each other.
+    const char *cacheDim[4] = {"pages", "page size", "heads", "head dim"};
+    hk = k.shape[2];
+    m = maxPages * pageSize;
+    for (const HostTensor *t : {&k, &v}) {
+      const char *name = t == &k ? "k" : "v";
+      const int64_t *fixed = t == &k ? info.kShape : info.vShape;
+      const int64_t want[4] = {k.shape[0], k.shape[1], k.shape[2],
+                               t == &k ? info.headDim : info.headDimV};
+      for (int d = 0; d < 4; ++d) {
+        const int64_t w = fixed[d] >= 0 ? fixed[d] : want[d];
+        if (t->shape[d] != w)
+          return fail(std::string("--") + name + ": cache dimension " +
+                      std::to_string(d) + " (" + cacheDim[d] + ") is " +
+                      std::to_string(t->shape[d]) + " but " +
+                      (fixed[d] >= 0 ? "the spec's" : "k's") + " is " +
+                      std::to_string(w) + "; " + name + " " +
+                      fmtShape(t->shape));
+      }
+    }
+    if (m > std::numeric_limits<int32_t>::max())
+      return fail("--block-table: max_pages x page size = " +
+                  std::to_string(m) + " keys is more than 2^31-1");
+    for (int64_t i = 0; i < b; ++i) {
+      const int64_t len = seqLens[size_t(i)];
+      if (len < 0 || len > m)
+        return fail("--seq-lens: entry " + std::to_string(i) + " is " +
+                    std::to_string(len) + ", outside [0, " + std::to_string(m) +
+                    "] (max_pages x page size)");
+      for (int64_t j = 0; j < (len + pageSize - 1) / pageSize; ++j) {
+        const int64_t id = table[size_t(i * maxPages + j)];
+        if (id < 0 || id >= k.shape[0])
+          return fail("--block-table: entry [" + std::to_string(i) + ", " +
+                      std::to_string(j) + "] is " + std::to_string(id) +
+                      ", not a page of the caches (0 .. " +
+                      std::to_string(k.shape[0] - 1) + ")");
+      }
+    }
+  }
   // The files must agree with each other and with the spec: the launch and
   // --check index them by these sizes.
   {
@@ -312,14 +411,14 @@ int attnc::tool::runRun(const RunOptions &o) {
     };
     // Where the spec fixes a size (q: f16[1, 16, n, 64]), the spec's wins.
     const int64_t *fixed[3] = {info.qShape, info.kShape, info.vShape};
-    for (int t = 0; t < 3; ++t)
+    for (int t = 0; t < (info.paged ? 1 : 3); ++t)
       for (int d = 0; d < 3; ++d)
         if (fixed[t][d] >= 0) {
           wants[t].dims[d] = fixed[t][d];
           wants[t].from[d] = "the spec";
         }
     for (const Want &w : wants)
-      for (int d = 0; d < 4; ++d)
+      for (int d = 0; d < 4 && (!info.paged || w.t == &q); ++d)
         if (w.t->shape[d] != w.dims[d])
           return fail((random ? "--shape " + o.shape.front() + ": "
                               : std::string("--")) +
@@ -447,8 +546,13 @@ int attnc::tool::runRun(const RunOptions &o) {
     return fail(st.error());
   Expected<DeviceBuffer> dlen = upload(lengths.data(), lengths.size() * 4);
   Expected<DeviceBuffer> dlay = upload(layout.data(), layout.size());
-  if (!dlen || !dlay)
-    return fail(!dlen ? dlen.error() : dlay.error());
+  Expected<DeviceBuffer> dtab = upload(table.data(), table.size() * 4);
+  Expected<DeviceBuffer> dseq = upload(seqLens.data(), seqLens.size() * 4);
+  if (!dlen || !dlay || !dtab || !dseq)
+    return fail(!dlen ? dlen.error()
+                : !dlay ? dlay.error()
+                : !dtab ? dtab.error()
+                        : dseq.error());
 
   RunArgs args;
   int64_t qs[4] = {b, hq, n, info.headDim}, ks[4] = {b, hk, m, info.headDim},
@@ -456,6 +560,15 @@ int attnc::tool::runRun(const RunOptions &o) {
   args.q = TensorArg::contiguous(dq->data(), qs);
   args.k = TensorArg::contiguous(dk->data(), ks);
   args.v = TensorArg::contiguous(dv->data(), vs);
+  if (info.paged) {
+    int64_t kc[4] = {k.shape[0], k.shape[1], k.shape[2], k.shape[3]};
+    int64_t vc[4] = {v.shape[0], v.shape[1], v.shape[2], v.shape[3]};
+    args.k = TensorArg::contiguous(dk->data(), kc);
+    args.v = TensorArg::contiguous(dv->data(), vc);
+    args.blockTable = static_cast<const int32_t *>(dtab->data());
+    args.maxPages = maxPages;
+    args.seqLensK = static_cast<const int32_t *>(dseq->data());
+  }
   args.o = TensorArg::contiguous(dout->data(), os);
   args.lse = static_cast<float *>(dlse->data());
   if (info.keyPadding)
@@ -539,6 +652,18 @@ int attnc::tool::runRun(const RunOptions &o) {
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(n), int(m), lengths,
                        layout, layoutShape, o.seed, o.offset);
+  if (info.paged) {
+    problem.seqLensK.assign(seqLens.begin(), seqLens.end());
+    std::vector<double> kl = gatherPaged(k.value, pageSize, hk, info.headDim,
+                                         table, maxPages, seqLens);
+    std::vector<double> vl = gatherPaged(v.value, pageSize, hk, info.headDimV,
+                                         table, maxPages, seqLens);
+    CheckResult r = checkForward(problem, e, q.value, kl, vl, od, &lse);
+    std::cout << info.specName << " q " << fmtShape(q.shape) << " k cache "
+              << fmtShape(k.shape) << " (paged, " << maxPages << " pages of "
+              << pageSize << " per sequence): " << r.summary() << "\n";
+    return r.ok ? 0 : 1;
+  }
   CheckResult r = checkForward(problem, e, q.value, k.value, v.value, od, &lse);
   std::cout << info.specName << " q " << fmtShape(q.shape) << " k "
             << fmtShape(k.shape) << ": " << r.summary() << "\n";
@@ -586,6 +711,22 @@ int attnc::tool::runBench(const BenchOptions &o) {
     std::vector<int64_t> kShape = {s.batch, s.headsKV, s.seqK, info.headDim};
     std::vector<int64_t> vShape = {s.batch, s.headsKV, s.seqK, info.headDimV};
     std::vector<int64_t> oShape = {s.batch, s.headsQ, s.seqQ, info.headDimV};
+    // Paged K/V: caches of ceil(m / pageSize) pages per sequence, the table
+    // a shuffled permutation, every sequence m keys long.
+    const int64_t pageSize = info.paged ? info.kShape[1] : 0;
+    const int64_t maxPages = info.paged ? (s.seqK + pageSize - 1) / pageSize : 0;
+    std::vector<int32_t> table, seqLens;
+    if (info.paged) {
+      if (s.batch * maxPages > std::numeric_limits<int32_t>::max())
+        return fail("--shape " + text + ": too many pages for int32 ids");
+      kShape = {s.batch * maxPages, pageSize, s.headsKV, info.headDim};
+      vShape = {s.batch * maxPages, pageSize, s.headsKV, info.headDimV};
+      for (int64_t i = 0; i < s.batch * maxPages; ++i)
+        table.push_back(int32_t(i));
+      std::mt19937_64 rng(13);
+      std::shuffle(table.begin(), table.end(), rng);
+      seqLens.assign(size_t(s.batch), int32_t(s.seqK));
+    }
     size_t elements = 0, qBytes = 0, kBytes = 0, vBytes = 0, oBytes = 0,
            lseBytes = 0;
     if (!tensorBytes(qShape, eb, elements, qBytes) ||
@@ -620,14 +761,25 @@ int attnc::tool::runBench(const BenchOptions &o) {
       DeviceBuffer *b0 = &bufs[bufs.size() - 5];
       RunArgs a;
       int64_t qs[4] = {s.batch, s.headsQ, s.seqQ, info.headDim};
-      int64_t ks[4] = {s.batch, s.headsKV, s.seqK, info.headDim};
-      int64_t vs[4] = {s.batch, s.headsKV, s.seqK, info.headDimV};
+      int64_t ks[4] = {kShape[0], kShape[1], kShape[2], kShape[3]};
+      int64_t vs[4] = {vShape[0], vShape[1], vShape[2], vShape[3]};
       int64_t os[4] = {s.batch, s.headsQ, s.seqQ, info.headDimV};
       a.q = TensorArg::contiguous(b0[0].data(), qs);
       a.k = TensorArg::contiguous(b0[1].data(), ks);
       a.v = TensorArg::contiguous(b0[2].data(), vs);
       a.o = TensorArg::contiguous(b0[3].data(), os);
       a.lse = static_cast<float *>(b0[4].data());
+      if (info.paged) {
+        Expected<DeviceBuffer> t = upload(table.data(), table.size() * 4);
+        Expected<DeviceBuffer> l = upload(seqLens.data(), seqLens.size() * 4);
+        if (!t || !l)
+          return fail(!t ? t.error() : l.error());
+        a.blockTable = static_cast<const int32_t *>(t->data());
+        a.seqLensK = static_cast<const int32_t *>(l->data());
+        a.maxPages = maxPages;
+        bufs.push_back(std::move(*t));
+        bufs.push_back(std::move(*l));
+      }
       sets.push_back(a);
     }
     RunReport launched;
@@ -636,6 +788,10 @@ int attnc::tool::runBench(const BenchOptions &o) {
       if (Status st = attn.run(sets[i % kSets]); !st)
         return fail(st.error());
     sets[0].report = nullptr;
+    // The warm-up runs validated the block tables; the timed runs measure
+    // the kernels, not the host-side check.
+    for (RunArgs &a : sets)
+      a.trustIndices = true;
     std::vector<float> times;
     for (int i = 0; i < o.iters; ++i) {
       Expected<EventTimer> t = EventTimer::create();

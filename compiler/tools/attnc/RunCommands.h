@@ -23,6 +23,7 @@ struct RunOptions {
   CompileOptions compile; // target, part, kernel, tiles, cache
   std::string q, k, v, out, lse; // .npy paths
   std::string lengths, layout;   // .npy paths, when the spec needs them
+  std::string blockTable, seqLens; // .npy paths for paged(...) K/V
   bool bf16AsU2 = false;         // read/write bf16 as <u2 (plain NumPy)
   std::vector<std::string> shape; // random inputs instead of files
   uint64_t seed = 0, offset = 0;  // dropout

@@ -163,6 +163,11 @@ int main(int argc, char **argv) {
                   "Key lengths .npy (int32 [b]) for lengths(...) masks");
   run->add_option("--layout", runOpts.layout,
                   "Block layout .npy (int8/uint8 [1 or hq, qb, kb]) for blocks(...)");
+  run->add_option("--block-table", runOpts.blockTable,
+                  "Paged K/V: block table .npy (int32 [b, max_pages]); --k/--v "
+                  "are then the caches [pages, page_size, hk, d]");
+  run->add_option("--seq-lens", runOpts.seqLens,
+                  "Paged K/V: keys of each sequence .npy (int32 [b])");
   run->add_option("--seed", runOpts.seed, "Dropout seed")->check(kUnsigned64);
   run->add_option("--offset", runOpts.offset, "Dropout offset")
       ->check(kUnsigned64);

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/IR/AttnOps.h"
+#include "attn/Kernel/Params.h"
 #include "attn/Model/KernelFamily.h"
 
 #include "mlir/IR/Builders.h"
@@ -184,6 +185,27 @@ void MaskOp::build(OpBuilder &builder, OperationState &state, MaskKind kind,
                      MaskKindAttr::get(builder.getContext(), kind));
   state.addRegion();
   state.addTypes(input.getType());
+}
+
+LogicalResult PagedKvOp::verify() {
+  auto cache = getCache().getType(), table = getBlockTable().getType();
+  auto lens = getSeqLens().getType(), result = getResult().getType();
+  int64_t page = cache.getDimSize(1);
+  if (ShapedType::isDynamic(page) || page < 1 || page > attnc::kMaxPageSize)
+    return emitOpError() << "page size (cache dimension 1) must be a number in "
+                            "[1, "
+                         << attnc::kMaxPageSize << "], got " << dimStr(page);
+  if (result.getElementType() != cache.getElementType())
+    return emitOpError() << "result element type " << result.getElementType()
+                         << " differs from the cache's "
+                         << cache.getElementType();
+  if (!compatible(lens.getDimSize(0), table.getDimSize(0)))
+    return emitOpError() << "seq_lens has " << dimStr(lens.getDimSize(0))
+                         << " entries for a block table of "
+                         << dimStr(table.getDimSize(0)) << " rows";
+  return checkShape(*this, "result", result.getShape(),
+                    {table.getDimSize(0), cache.getDimSize(2),
+                     ShapedType::kDynamic, cache.getDimSize(3)});
 }
 
 LogicalResult MaskOp::verify() {

@@ -32,6 +32,12 @@ Status launchForward(const Kernel &kernel, const Kernel *combine,
                      const KernelInfo &info, const FwdParams &params,
                      CUstream stream, LaunchReport *report = nullptr);
 
+/// Copies `bytes` from device memory to the host once the work queued on
+/// `stream` so far has finished (index inputs the runtime validates before a
+/// launch: a block table may have been written by an earlier kernel).
+Status readDevice(const Kernel &kernel, void *dst, const void *src,
+                  size_t bytes, CUstream stream);
+
 } // namespace attnc
 
 #endif // ATTNC_LAUNCH_H

@@ -50,12 +50,18 @@ struct KernelInfo {
   bool keyPadding = false;  // needs per-batch key lengths
   bool blockSparse = false; // needs a block layout
   int64_t sparseBlockQ = 0, sparseBlockK = 0;
+  /// K/V are paged caches (attn.paged_kv): kShape/vShape are the caches'
+  /// [pages, pageSize, heads, dim]; launches need a block table and the
+  /// per-sequence key counts.
+  bool paged = false;
+  int64_t pageSize = 0;
   bool scoreMod = false, maskFn = false;
   double dropout = 0.0; // needs seed and offset when > 0
   /// The masks the K/V loop skips blocks by ("causal|sparse", or "none").
   std::string blockSkip = "none";
-  /// The spec's shapes of Q, K and V: [batch, heads, seq, dim], -1 where
-  /// the spec names a symbol (any size at run time).
+  /// The spec's shapes of Q, K and V: [batch, heads, seq, dim] (paged K/V:
+  /// the caches' [pages, pageSize, heads, dim]), -1 where the spec names a
+  /// symbol (any size at run time).
   int64_t qShape[4] = {-1, -1, -1, -1};
   int64_t kShape[4] = {-1, -1, -1, -1};
   int64_t vShape[4] = {-1, -1, -1, -1};

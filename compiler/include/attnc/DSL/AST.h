@@ -171,7 +171,9 @@ enum class InputRole {
   Lengths,
   Layout,
   Seed,
-  Offset
+  Offset,
+  BlockTable, ///< paged K/V: i32[b, max_pages]
+  SeqLens     ///< paged K/V: i32[b], the keys of each sequence
 };
 const char *toString(InputRole r);
 
@@ -224,6 +226,10 @@ struct AttentionSpecAST {
   std::vector<InputDecl> inputs; ///< function arguments, in order
   std::vector<ChainStep> steps;
   int query = -1, key = -1, value = -1;
+  /// Paged K/V (`k = paged(k_cache, block_table, seq_lens)`): key and value
+  /// are then caches [pages, page_size, heads, dim] read through the block
+  /// table; -1 when K/V are plain [batch, heads, seq, dim] tensors.
+  int blockTable = -1, seqLens = -1;
   bool returnsLogSumExp = false;
   std::string outputName;
   /// Named constants (`H = 16`): value and whether it is an integer.
@@ -233,6 +239,9 @@ struct AttentionSpecAST {
   const InputDecl &keyInput() const { return inputs[key]; }
   const InputDecl &valueInput() const { return inputs[value]; }
   int64_t headDim() const { return inputs[query].type.dims[3].value; }
+  bool paged() const { return blockTable >= 0; }
+  /// Paged K/V: keys per page (the caches' dimension 1, a number).
+  int64_t pageSize() const { return inputs[key].type.dims[1].value; }
 };
 
 struct ModuleAST {

@@ -14,6 +14,49 @@ def Attn_LseTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[3]>]>;
 def Attn_LengthsTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>]>;
 def Attn_LayoutTensor : RankedTensorOf<[I8, I1], [HasAnyRankOfPred<[3]>]>;
 
+def Attn_BlockTableTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>]>;
+
+//===----------------------------------------------------------------------===//
+// Views of K/V
+//===----------------------------------------------------------------------===//
+
+def Attn_PagedKvOp : Attn_Op<"paged_kv", [Pure]> {
+  let summary = "a K or V tensor stored in pages, addressed by a block table";
+  let description = [{
+    The logical `[batch, heads, seq, dim]` tensor of a paged K/V cache as
+    vLLM and FlashInfer store it: `cache` is `[pages, page_size, heads, dim]`
+    (page size static), `block_table` is `[batch, max_pages]` and
+    `seq_lens` is `[batch]`:
+
+    ```
+    result[b, h, j, d] = cache[block_table[b, j / page_size], j % page_size, h, d]
+    ```
+
+    for `j < seq_lens[b]`; batch `b` has exactly `seq_lens[b]` keys (keys at
+    or past it do not exist: they are not padding but absent, so the
+    bottom-right alignment of causal and window masks is at `seq_lens[b]`,
+    as in FlashAttention's `seqused_k`). The result's sequence size is
+    `max_pages * page_size`, dynamic in IR. Code generation reads the cache
+    through the table; the op is never materialized.
+
+    ```mlir
+    %k = attn.paged_kv %k_cache, %table, %len
+        : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor4:$cache, Attn_BlockTableTensor:$block_table,
+                       Attn_LengthsTensor:$seq_lens);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = [{
+    $cache `,` $block_table `,` $seq_lens attr-dict `:` type($cache) `,`
+    type($block_table) `,` type($seq_lens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getPageSize() { return getCache().getType().getDimSize(1); }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Unfused chain
 //===----------------------------------------------------------------------===//

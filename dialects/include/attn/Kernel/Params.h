@@ -16,6 +16,10 @@ namespace attnc {
 constexpr int kMaxBatch = 65535;
 constexpr int kMaxHeads = 65535;
 constexpr int kMaxSeqLen = 1 << 30;
+/// Paged K/V (attn.paged_kv): keys per page. Any size up to this works; a
+/// multiple of the kernel's key block is read a tile at a time, others a
+/// row at a time.
+constexpr int kMaxPageSize = 1 << 16;
 
 /// Arguments of a forward attention kernel. Strides count elements; the head
 /// dimension is contiguous (stride 1). Query row i of n and key row j of m are
@@ -52,6 +56,18 @@ struct FwdParams {
   long long layoutStrideH, layoutStrideQ;
   int layoutQBlocks, layoutKBlocks;
   int sparseBlockQ, sparseBlockK;
+
+  // Paged K/V (spec has `paged(...)`, attn.paged_kv): k and v are caches
+  // [pages, pageSize, headsKV, dim]; key j of batch b is row j % pageSize
+  // of page blockTable[b * blockTableStrideB + j / pageSize]. The page
+  // stride is kStrideB / vStrideB, the row stride kStrideS / vStrideS.
+  // Batch b has seqLensK[b] keys (clamped to [0, seqK], seqK = maxPages *
+  // pageSize); masks align at it. Page ids are clamped to [0, numPages):
+  // the runtime validates the table before a launch unless told not to.
+  const int *blockTable;
+  const int *seqLensK;
+  long long blockTableStrideB;
+  int numPages;
 
   // Dropout (spec has `dropout`): element kept with probability 1 - p, kept
   // values scaled by dropoutScale = 1 / (1 - p). Bits from Philox4x32-10.
