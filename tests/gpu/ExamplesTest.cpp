@@ -48,6 +48,15 @@ Case exampleCase(const Attention &attn, const std::string &file, int batch,
     c.blockLayout = randomBlockLayout(c.headsQ, qb, kb, 0.6,
                                       /*zeroRow=*/std::min(1, qb - 1), 11);
   }
+  if (info.paged) {
+    // Caches [pages, page size, hk, d]: sequence lengths n, 1 (causal shows
+    // its key to the last query only), about 2n/3; a shuffled table.
+    c.headsKV = info.kShape[2] >= 0 ? (int)info.kShape[2] : c.headsQ;
+    std::vector<int32_t> lens;
+    for (int b = 0; b < c.batch; ++b)
+      lens.push_back(b == 0 ? c.seqQ : b == 1 ? 1 : c.seqQ * 2 / 3 + 1);
+    makePaged(c, info.kShape[1], lens, c.inputSeed);
+  }
   if (info.dropout > 0) {
     c.seed = 0x1234567890abull;
     c.offset = 7;

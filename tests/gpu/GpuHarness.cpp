@@ -18,6 +18,7 @@
 #include <future>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -119,6 +120,30 @@ Case makeCase(const std::string &label, int b, int h, int n, int m) {
   c.seqK = m;
   c.inputSeed = (uint64_t)b * 7919 + h * 104729 + n * 31 + m;
   return c;
+}
+
+void makePaged(Case &c, int64_t pageSize, const std::vector<int32_t> &lens,
+               uint64_t seed, int spare) {
+  c.batch = int(lens.size());
+  const int32_t longest = *std::max_element(lens.begin(), lens.end());
+  const int64_t maxPages =
+      std::max<int64_t>(1, (longest + pageSize - 1) / pageSize);
+  c.seqK = int(maxPages * pageSize);
+  c.pageSize = pageSize;
+  c.seqLensK = lens;
+  int64_t used = 0;
+  for (int32_t len : lens)
+    used += (len + pageSize - 1) / pageSize;
+  c.pages = used + spare;
+  std::vector<int32_t> ids(size_t(c.pages));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  c.blockTable.assign(size_t(c.batch * maxPages), -1);
+  size_t next = 0;
+  for (int i = 0; i < c.batch; ++i)
+    for (int64_t j = 0; j < (lens[i] + pageSize - 1) / pageSize; ++j)
+      c.blockTable[size_t(i * maxPages + j)] = ids[next++];
 }
 
 std::shared_ptr<Attention> compileSpec(const std::string &text,
@@ -453,9 +478,43 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   }
 
   DeviceTensor dq, dk, dvT, dO;
-  if (!upload(c, el, q, qShape, c.q, dq) || !upload(c, el, k, kShape, c.k, dk) ||
-      !upload(c, el, v, vShape, c.v, dvT))
+  if (!upload(c, el, q, qShape, c.q, dq))
     return false;
+  if (info.paged && (c.pageSize < 1 || c.seqLensK.size() != size_t(c.batch))) {
+    ADD_FAILURE() << c.label << ": the spec reads paged K/V; make the case "
+                  << "with makePaged";
+    return false;
+  }
+  if (info.paged) {
+    // Scatter the logical K/V into NaN-poisoned caches through the table.
+    const int64_t P = c.pageSize, maxPages = c.seqK / P;
+    EXPECT_EQ(maxPages * P, c.seqK) << c.label << ": seqK = maxPages * pageSize";
+    EXPECT_EQ((int64_t)c.blockTable.size(), c.batch * maxPages) << c.label;
+    for (auto [dense, t, dim] : {std::tuple{&k, &dk, d}, {&v, &dvT, dv}}) {
+      const int64_t cs[4] = {c.pages, P, c.headsKV, dim};
+      t->plan(cs, Layout{});
+      std::vector<uint8_t> host(t->elements * el.bytes(), 0xFF);
+      for (int b = 0; b < c.batch; ++b)
+        for (int64_t j = 0; j < std::min<int64_t>(c.seqLensK[b], c.seqK); ++j) {
+          const int64_t page = c.blockTable[b * maxPages + j / P];
+          if (page < 0 || page >= c.pages)
+            continue; // an invalid table (the run must reject it)
+          for (int h = 0; h < c.headsKV; ++h)
+            for (int e = 0; e < dim; ++e)
+              el.store(&host[t->offset(page, j % P, h, e) * el.bytes()],
+                       (*dense)[((size_t(b) * c.headsKV + h) * c.seqK + j) * dim +
+                                e]);
+        }
+      Expected<DeviceBuffer> buf = DeviceBuffer::allocate(host.size());
+      HARNESS_CHECK(buf, "allocating a paged cache");
+      t->buffer = std::move(*buf);
+      HARNESS_CHECK(t->buffer.copyFromHost(host.data(), host.size()),
+                    "copying a paged cache");
+    }
+  } else if (!upload(c, el, k, kShape, c.k, dk) ||
+             !upload(c, el, v, vShape, c.v, dvT)) {
+    return false;
+  }
   dO.plan(oShape, c.o);
   {
     Expected<DeviceBuffer> buf = DeviceBuffer::allocate(dO.elements * el.bytes());
@@ -464,7 +523,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     HARNESS_CHECK(dO.buffer.fill(0xFF), "poisoning O with NaN");
   }
   const size_t rows = (size_t)c.batch * c.headsQ * c.seqQ;
-  DeviceBuffer dLse, dLengths, dLayout;
+  DeviceBuffer dLse, dLengths, dLayout, dTable, dSeqLens;
   if (c.lse) {
     Expected<DeviceBuffer> buf = DeviceBuffer::allocate(rows * sizeof(float));
     HARNESS_CHECK(buf, "allocating LSE");
@@ -496,12 +555,34 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     args.blockLayout = static_cast<const uint8_t *>(dLayout.data());
     std::copy(c.layoutShape, c.layoutShape + 3, args.layoutShape);
   }
+  if (info.paged) {
+    for (auto [src, dst] : {std::pair{&c.blockTable, &dTable},
+                            {&c.seqLensK, &dSeqLens}}) {
+      Expected<DeviceBuffer> buf = DeviceBuffer::allocate(src->size() * 4);
+      HARNESS_CHECK(buf, "allocating a paged index input");
+      *dst = std::move(*buf);
+      HARNESS_CHECK(dst->copyFromHost(src->data(), src->size() * 4),
+                    "copying a paged index input");
+    }
+    args.blockTable = static_cast<const int32_t *>(dTable.data());
+    args.seqLensK = static_cast<const int32_t *>(dSeqLens.data());
+    args.maxPages = c.seqK / c.pageSize;
+    args.trustIndices = c.trustIndices;
+  }
   args.seed = c.seed;
   args.offset = c.offset;
   args.stream = c.stream;
   args.report = c.report;
 
-  HARNESS_CHECK(attn.run(args), "run");
+  if (c.runError) {
+    Status st = attn.run(args);
+    if (!st) {
+      *c.runError = st.error().str();
+      return false;
+    }
+  } else {
+    HARNESS_CHECK(attn.run(args), "run");
+  }
   HARNESS_CHECK(synchronize(), "the kernel (cuCtxSynchronize)");
 
   // Outputs.
@@ -542,6 +623,8 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
 
   // References.
   ref::FwdProblem pr = referenceProblem(attn, c);
+  if (info.paged)
+    pr.seqLensK.assign(c.seqLensK.begin(), c.seqLensK.end());
   if (!info.scoreMod) {
     EXPECT_NEAR(info.scale, pr.scale, 1e-12 * pr.scale)
         << "the kernel's scale differs from the spec's";

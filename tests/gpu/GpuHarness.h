@@ -133,6 +133,19 @@ struct Case {
   int64_t layoutShape[3] = {0, 0, 0};
   /// For specs with dropout.
   uint64_t seed = 0, offset = 0;
+  /// For specs with paged(...) K/V: the logical K/V [batch, headsKV, seqK,
+  /// d] (seqK = maxPages * pageSize, maxPages = blockTable.size() / batch)
+  /// is scattered into caches [pages, pageSize, headsKV, d] through
+  /// blockTable [batch][maxPages]; sequence b has seqLensK[b] keys. Cache
+  /// rows no sequence owns stay NaN (a read of one shows), and so may the
+  /// table entries past a sequence's last page (never read).
+  int64_t pageSize = 0, pages = 0;
+  std::vector<int32_t> blockTable, seqLensK;
+  /// Pass RunArgs::trustIndices (skip the host-side table check).
+  bool trustIndices = false;
+  /// When set, a failing run() is stored here (its Error::str()) and
+  /// runCase returns false without reporting a test failure.
+  std::string *runError = nullptr;
   Layout q, k, v, o;
   /// Seeds the random inputs: equal seeds give equal inputs.
   uint64_t inputSeed = 1;
@@ -153,6 +166,13 @@ struct Case {
 /// b batches, h query heads (as many K/V heads), n queries, m keys; the
 /// input seed derived from the sizes.
 Case makeCase(const std::string &label, int b, int h, int n, int m);
+
+/// Makes `c` a paged case over `lens` (one sequence each, c.batch set to
+/// lens.size()) in pages of `pageSize`: the pages of all sequences
+/// shuffled into one cache with `spare` pages nobody owns, c.seqK =
+/// maxPages * pageSize, table entries past a sequence's last page -1.
+void makePaged(Case &c, int64_t pageSize, const std::vector<int32_t> &lens,
+               uint64_t seed, int spare = 3);
 
 /// What a run produced and how far it is from the reference.
 struct Outcome {

@@ -659,3 +659,35 @@ func.func @tiled_unknown_family(%q: !qkv, %k: !qkv, %v: !qkv) {
   %o, %lse = attn.tiled_attention %q, %k, %v scale 0.125 tiling <family = "fwd.wgmma", block_m = 128, block_n = 64, warps = 4, stages = 1, smem_bytes = 32768> skip none : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
+
+// -----
+
+func.func @paged_dynamic_page(%c: tensor<?x?x8x128xbf16>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.paged_kv' op page size (cache dimension 1) must be a number in [1, 65536], got ?}}
+  %k = attn.paged_kv %c, %t, %l : tensor<?x?x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @paged_heads(%c: tensor<?x16x8x128xbf16>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.paged_kv' op result dimension 1 (heads) is 4, expected 8}}
+  %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x4x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @paged_batch(%c: tensor<?x16x8x128xbf16>, %t: tensor<3x?xi32>, %l: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_kv' op seq_lens has 2 entries for a block table of 3 rows}}
+  %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<3x?xi32>, tensor<2xi32> -> tensor<3x8x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @paged_element(%c: tensor<?x16x8x128xbf16>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.paged_kv' op result element type 'f16' differs from the cache's 'bf16'}}
+  %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xf16>
+  return
+}

@@ -413,3 +413,12 @@ func.func @tiled_skip_sparse(%q: !q, %k: !kv, %v: !kv, %len: tensor<?xi32>, %lay
       }
   return %o, %lse : !q, !lse
 }
+
+// -----
+
+// CHECK-LABEL: func.func @paged_kv
+// CHECK: attn.paged_kv %{{.+}}, %{{.+}}, %{{.+}} : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
+func.func @paged_kv(%c: tensor<?x16x8x128xbf16>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x8x?x128xbf16> {
+  %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
+  return %k : tensor<?x8x?x128xbf16>
+}
