@@ -192,52 +192,61 @@ template <class Spec> struct FwdBlock {
   }
 };
 
-/// Issues the cp.async loads of key block n of a paged cache (kPaged):
-/// base is the cache at this block's K/V head, pageStride and rowStride its
-/// strides, keys the batch's key count (rows past it are zero-filled; the
-/// block has at least one key). A page holding whole key blocks is one
-/// table read and a strided tile; smaller pages are looked up per row.
+/// Issues the cp.async loads of key block n of K or V (kCols columns):
+/// base is the tensor at this block's batch (paged: the cache) and K/V
+/// head, rowStride its key stride, keys the batch's key count (rows past it
+/// are zero-filled; the block has at least one key). kPaged: the rows come
+/// from pages (pageStride apart) named by the block table. A page holding
+/// whole key blocks is one table read and a strided tile, whole pages per
+/// block one read and sub-tile per page, other sizes a lookup per row.
 template <class Spec, int kCols>
 __device__ __forceinline__ void
-loadPagedAsync(const FwdParams &p, int b, typename FwdTraits<Spec>::Element *dst,
-               const typename FwdTraits<Spec>::Element *base,
-               long long pageStride, long long rowStride, int n, int keys,
-               int tid) {
+loadKeyBlockAsync(const FwdParams &p, int b,
+                  typename FwdTraits<Spec>::Element *dst,
+                  const typename FwdTraits<Spec>::Element *base,
+                  long long pageStride, long long rowStride, int n, int keys,
+                  int tid) {
   using Tr = FwdTraits<Spec>;
-  constexpr int kPage = Spec::kPageSize;
-  static_assert(kPage >= 1 && kPage <= kMaxPageSize, "page size");
-  const int *table = p.blockTable + b * p.blockTableStrideB;
-  const unsigned last = (unsigned)p.numPages - 1;
-  // Out-of-range ids are clamped (never an out-of-bounds read); the runtime
-  // rejects them before the launch unless the caller vouched for the table.
-  auto page = [&](int j) {
-    return (long long)min((unsigned)__ldg(table + j / kPage), last);
-  };
-  const int j0 = n * Tr::kBlockN;
-  if constexpr (kPage % Tr::kBlockN == 0) {
+  if constexpr (!Spec::kPaged) {
     loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads>(
-        dst, base + page(j0) * pageStride + (long long)(j0 % kPage) * rowStride,
-        rowStride, keys - j0, tid);
-  } else if constexpr (Tr::kBlockN % kPage == 0 && kPage % 8 == 0) {
-    // Whole pages per block, each a strided sub-tile at a multiple of 8
-    // rows (the swizzle's period): one table read per page. Pages past the
-    // keys are zero-filled from a valid address (page j0's, not read).
-    using Tile = SmemTile<kCols, sizeof(typename Tr::Element)>;
-    const auto *first = base + page(j0) * pageStride;
-#pragma unroll
-    for (int i = 0; i < Tr::kBlockN / kPage; ++i) {
-      const int j = j0 + i * kPage;
-      loadTileAsync<kPage, kCols, Tr::kThreads>(
-          dst + Tile::offset(i * kPage, 0),
-          j < keys ? base + page(j) * pageStride : first, rowStride, keys - j,
-          tid);
-    }
+        dst, base + (long long)n * Tr::kBlockN * rowStride, rowStride,
+        keys - n * Tr::kBlockN, tid);
   } else {
-    loadRowsAsync<Tr::kBlockN, kCols, Tr::kThreads>(
-        dst, min(keys - j0, Tr::kBlockN), tid, [&](int r) {
-          const int j = j0 + r;
-          return base + page(j) * pageStride + (long long)(j % kPage) * rowStride;
-        });
+    constexpr int kPage = Spec::kPageSize;
+    static_assert(kPage >= 1 && kPage <= kMaxPageSize, "page size");
+    const int *table = p.blockTable + b * p.blockTableStrideB;
+    const unsigned last = (unsigned)p.numPages - 1;
+    // Out-of-range ids are clamped (never an out-of-bounds read); the runtime
+    // rejects them before the launch unless the caller vouched for the table.
+    auto page = [&](int j) {
+      return (long long)min((unsigned)__ldg(table + j / kPage), last);
+    };
+    const int j0 = n * Tr::kBlockN;
+    if constexpr (kPage % Tr::kBlockN == 0) {
+      loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads>(
+          dst, base + page(j0) * pageStride + (long long)(j0 % kPage) * rowStride,
+          rowStride, keys - j0, tid);
+    } else if constexpr (Tr::kBlockN % kPage == 0 && kPage % 8 == 0) {
+      // Whole pages per block, each a strided sub-tile at a multiple of 8
+      // rows (the swizzle's period): one table read per page. Pages past the
+      // keys are zero-filled from a valid address (page j0's, not read).
+      using Tile = SmemTile<kCols, sizeof(typename Tr::Element)>;
+      const auto *first = base + page(j0) * pageStride;
+  #pragma unroll
+      for (int i = 0; i < Tr::kBlockN / kPage; ++i) {
+        const int j = j0 + i * kPage;
+        loadTileAsync<kPage, kCols, Tr::kThreads>(
+            dst + Tile::offset(i * kPage, 0),
+            j < keys ? base + page(j) * pageStride : first, rowStride, keys - j,
+            tid);
+      }
+    } else {
+      loadRowsAsync<Tr::kBlockN, kCols, Tr::kThreads>(
+          dst, min(keys - j0, Tr::kBlockN), tid, [&](int r) {
+            const int j = j0 + r;
+            return base + page(j) * pageStride + (long long)(j % kPage) * rowStride;
+          });
+    }
   }
 }
 
@@ -278,22 +287,12 @@ forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
   T *sKV = smem + Tr::kSmemQ;
   const long long kRow = p.kStrideS, vRow = p.vStrideS;
   auto loadK = [&](T *dst, int n) {
-    if constexpr (Spec::kPaged)
-      loadPagedAsync<Spec, Tr::kHeadDim>(p, blk.b, dst, blk.k, p.kStrideB,
-                                         kRow, n, mask.seqK, tid);
-    else
-      loadTileAsync<Tr::kBlockN, Tr::kHeadDim, Tr::kThreads>(
-          dst, blk.k + (long long)n * Tr::kBlockN * kRow, kRow,
-          mask.seqK - n * Tr::kBlockN, tid);
+    loadKeyBlockAsync<Spec, Tr::kHeadDim>(p, blk.b, dst, blk.k, p.kStrideB,
+                                          kRow, n, mask.seqK, tid);
   };
   auto loadV = [&](T *dst, int n) {
-    if constexpr (Spec::kPaged)
-      loadPagedAsync<Spec, Tr::kHeadDimV>(p, blk.b, dst, blk.v, p.vStrideB,
-                                          vRow, n, mask.seqK, tid);
-    else
-      loadTileAsync<Tr::kBlockN, Tr::kHeadDimV, Tr::kThreads>(
-          dst, blk.v + (long long)n * Tr::kBlockN * vRow, vRow,
-          mask.seqK - n * Tr::kBlockN, tid);
+    loadKeyBlockAsync<Spec, Tr::kHeadDimV>(p, blk.b, dst, blk.v, p.vStrideB,
+                                           vRow, n, mask.seqK, tid);
   };
 
   if constexpr (Tr::kStages > 2) {
