@@ -55,7 +55,7 @@ Case exampleCase(const Attention &attn, const std::string &file, int batch,
     std::vector<int32_t> lens;
     for (int b = 0; b < c.batch; ++b)
       lens.push_back(b == 0 ? c.seqQ : b == 1 ? 1 : c.seqQ * 2 / 3 + 1);
-    makePaged(c, info.kShape[1], lens, c.inputSeed);
+    makePaged(c, info.pageSize, lens, c.inputSeed);
   }
   if (info.dropout > 0) {
     c.seed = 0x1234567890abull;

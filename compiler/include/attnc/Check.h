@@ -25,6 +25,20 @@ namespace attnc {
 /// Rounds a value to the element type (f16/bf16 round to nearest even).
 double roundTo(ElementType type, double value);
 
+/// The first bad entry of a paged run's index inputs (host copies): a key
+/// count outside [0, maxPages * pageSize], or a page id outside [0, pages)
+/// among the ceil(seqLens[b] / pageSize) entries row b's keys use (the only
+/// ones a kernel reads). Attention::run and `attnc run` word it their way.
+struct PagedIndexProblem {
+  enum Kind { None, Length, PageId } kind = None;
+  int64_t batch = 0, column = 0, value = 0;
+  explicit operator bool() const { return kind != None; }
+};
+PagedIndexProblem findPagedIndexProblem(const int32_t *table,
+                                        const int32_t *seqLens, int64_t batch,
+                                        int64_t maxPages, int64_t pageSize,
+                                        int64_t pages);
+
 /// The logical [batch, heads, maxPages * pageSize, dim] K or V of a paged
 /// cache [pages, pageSize, heads, dim] (host copies, row-major): key j of
 /// batch b is row j % pageSize of page table[b * maxPages + j / pageSize];

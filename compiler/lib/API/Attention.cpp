@@ -9,6 +9,7 @@
 
 #include "attn/Model/Report.h"
 #include "attn/Model/Target.h"
+#include "attnc/Check.h"
 #include "attnc/CudaDriver.h"
 #include "attnc/DSL/Interpreter.h"
 #include "attnc/Driver/Driver.h"
@@ -321,22 +322,19 @@ public:
                                      lens.size() * 4, stream));
     ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, table.data(), a.blockTable,
                                      table.size() * 4, stream));
-    const int64_t maxKeys = a.maxPages * pageSize;
-    for (int64_t bi = 0; bi < batch; ++bi) {
-      const int64_t len = lens[size_t(bi)];
-      if (len < 0 || len > maxKeys)
-        return invalid("seqLensK[" + std::to_string(bi) + "] = " +
-                       std::to_string(len) + " is outside [0, maxPages x page "
-                       "size = " + std::to_string(maxKeys) + "]");
-      for (int64_t j = 0; j < (len + pageSize - 1) / pageSize; ++j) {
-        const int64_t id = table[size_t(bi * a.maxPages + j)];
-        if (id < 0 || id >= pages)
-          return invalid("blockTable[" + std::to_string(bi) + ", " +
-                         std::to_string(j) + "] = " + std::to_string(id) +
-                         " is not a page of the cache (0 .. " +
-                         std::to_string(pages - 1) + ")");
-      }
-    }
+    const PagedIndexProblem bad = findPagedIndexProblem(
+        table.data(), lens.data(), batch, a.maxPages, pageSize, pages);
+    if (bad.kind == PagedIndexProblem::Length)
+      return invalid("seqLensK[" + std::to_string(bad.batch) + "] = " +
+                     std::to_string(bad.value) +
+                     " is outside [0, maxPages x page size = " +
+                     std::to_string(a.maxPages * pageSize) + "]");
+    if (bad.kind == PagedIndexProblem::PageId)
+      return invalid("blockTable[" + std::to_string(bad.batch) + ", " +
+                     std::to_string(bad.column) + "] = " +
+                     std::to_string(bad.value) +
+                     " is not a page of the cache (0 .. " +
+                     std::to_string(pages - 1) + ")");
     return success();
   }
 

@@ -22,6 +22,24 @@ double attnc::roundTo(ElementType type, double value) {
   return value;
 }
 
+PagedIndexProblem attnc::findPagedIndexProblem(const int32_t *table,
+                                               const int32_t *seqLens,
+                                               int64_t batch, int64_t maxPages,
+                                               int64_t pageSize,
+                                               int64_t pages) {
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t len = seqLens[b];
+    if (len < 0 || len > maxPages * pageSize)
+      return {PagedIndexProblem::Length, b, 0, len};
+    for (int64_t j = 0; j < (len + pageSize - 1) / pageSize; ++j) {
+      const int64_t id = table[b * maxPages + j];
+      if (id < 0 || id >= pages)
+        return {PagedIndexProblem::PageId, b, j, id};
+    }
+  }
+  return {};
+}
+
 std::vector<double> attnc::gatherPaged(const std::vector<double> &cache,
                                        int64_t pageSize, int64_t heads,
                                        int64_t dim,

@@ -24,6 +24,7 @@
 #include <iostream>
 #include <limits>
 #include <new>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <tuple>
@@ -189,6 +190,41 @@ Expected<DeviceBuffer> upload(const void *data, size_t bytes) {
   return buf;
 }
 
+
+/// An int32 .npy for an index flag (--lengths, --block-table, --seq-lens):
+/// rank 1 [batch], or rank 2 [batch, columns >= 1]; the error names the
+/// flag, the file and what it holds (in `err`, ready for fail()).
+bool readIndexNpy(const char *flag, const std::string &path, int64_t batch,
+                  int rank, std::vector<int32_t> &out, std::string &err,
+                  int64_t *columns = nullptr) {
+  Expected<NpyArray> a = readNpy(path);
+  if (!a) {
+    err = a.takeError().addContext(flag).str();
+    return false;
+  }
+  if (a->dtype != DType::I32 || int(a->shape.size()) != rank ||
+      a->shape[0] != batch || (rank == 2 && a->shape[1] < 1)) {
+    err = std::string(flag) + " " + path + ": expected int32 [" +
+          std::to_string(batch) + (rank == 2 ? ", max_pages >= 1" : "") +
+          "], got " + dtypeName(a->dtype) + " " + fmtShape(a->shape);
+    return false;
+  }
+  out.resize(a->data.size() / 4);
+  std::memcpy(out.data(), a->data.data(), out.size() * 4);
+  if (columns)
+    *columns = rank == 2 ? a->shape[1] : 1;
+  return true;
+}
+
+/// Page ids 0 .. pages-1 in a shuffled order (random paged inputs).
+std::vector<int32_t> shuffledPages(int64_t pages, uint64_t seed) {
+  std::vector<int32_t> ids(static_cast<size_t>(pages));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  return ids;
+}
+
 } // namespace
 
 bool attnc::tool::parseShape(const std::string &text, Shape &s,
@@ -284,8 +320,9 @@ int attnc::tool::runRun(const RunOptions &o) {
                 "--block-table/--seq-lens go with --q/--k/--v");
   // Paged K/V: the caches are [pages, pageSize, hk, d], the logical K/V
   // [b, hk, maxPages * pageSize, d]; the table and lengths are checked
-  // against the caches here and again by Attention::run.
-  const int64_t pageSize = info.paged ? info.kShape[1] : 0;
+  // against the caches here, before any upload (the launch then trusts
+  // them: Attention::run need not read them back).
+  const int64_t pageSize = info.pageSize;
   int64_t maxPages = 0;
   std::vector<int32_t> table, seqLens;
 
@@ -303,12 +340,8 @@ int attnc::tool::runRun(const RunOptions &o) {
     if (pages > std::numeric_limits<int32_t>::max())
       return fail("--shape " + o.shape.front() + ": " + std::to_string(pages) +
                   " pages exceed int32 page ids");
-    std::vector<int32_t> ids(static_cast<size_t>(pages));
-    for (int64_t i = 0; i < pages; ++i)
-      ids[size_t(i)] = int32_t(i);
-    std::mt19937_64 rng(o.dataSeed + 13);
-    std::shuffle(ids.begin(), ids.end(), rng);
-    table = std::move(ids);
+    table = shuffledPages(pages, o.dataSeed + 13);
+    std::mt19937_64 rng(o.dataSeed + 17);
     for (int64_t i = 0; i < s.batch; ++i)
       seqLens.push_back(i == 0 ? int32_t(s.seqK)
                                : int32_t(rng() % uint64_t(s.seqK + 1)));
@@ -331,26 +364,11 @@ int attnc::tool::runRun(const RunOptions &o) {
   int64_t b = q.shape[0], hq = q.shape[1], n = q.shape[2];
   int64_t hk = k.shape[1], m = k.shape[2];
   if (info.paged && !random) {
-    Expected<NpyArray> t = readNpy(o.blockTable);
-    if (!t)
-      return fail(t.takeError().addContext("--block-table"));
-    if (t->dtype != DType::I32 || t->shape.size() != 2 || t->shape[0] != b ||
-        t->shape[1] < 1)
-      return fail("--block-table " + o.blockTable + ": expected int32 [" +
-                  std::to_string(b) + ", max_pages >= 1], got " +
-                  dtypeName(t->dtype) + " " + fmtShape(t->shape));
-    maxPages = t->shape[1];
-    table.resize(size_t(b * maxPages));
-    std::memcpy(table.data(), t->data.data(), table.size() * 4);
-    Expected<NpyArray> l = readNpy(o.seqLens);
-    if (!l)
-      return fail(l.takeError().addContext("--seq-lens"));
-    if (l->dtype != DType::I32 || l->shape.size() != 1 || l->shape[0] != b)
-      return fail("--seq-lens " + o.seqLens + ": expected int32 [" +
-                  std::to_string(b) + "], got " + dtypeName(l->dtype) + " " +
-                  fmtShape(l->shape));
-    seqLens.resize(size_t(b));
-    std::memcpy(seqLens.data(), l->data.data(), seqLens.size() * 4);
+    std::string err;
+    if (!readIndexNpy("--block-table", o.blockTable, b, 2, table, err,
+                      &maxPages) ||
+        !readIndexNpy("--seq-lens", o.seqLens, b, 1, seqLens, err))
+      return fail(err);
   }
   if (info.paged) {
     // The caches [pages, pageSize, hk, d] against the spec and each other.
@@ -376,21 +394,18 @@ int attnc::tool::runRun(const RunOptions &o) {
     if (m > std::numeric_limits<int32_t>::max())
       return fail("--block-table: max_pages x page size = " +
                   std::to_string(m) + " keys is more than 2^31-1");
-    for (int64_t i = 0; i < b; ++i) {
-      const int64_t len = seqLens[size_t(i)];
-      if (len < 0 || len > m)
-        return fail("--seq-lens: entry " + std::to_string(i) + " is " +
-                    std::to_string(len) + ", outside [0, " + std::to_string(m) +
-                    "] (max_pages x page size)");
-      for (int64_t j = 0; j < (len + pageSize - 1) / pageSize; ++j) {
-        const int64_t id = table[size_t(i * maxPages + j)];
-        if (id < 0 || id >= k.shape[0])
-          return fail("--block-table: entry [" + std::to_string(i) + ", " +
-                      std::to_string(j) + "] is " + std::to_string(id) +
-                      ", not a page of the caches (0 .. " +
-                      std::to_string(k.shape[0] - 1) + ")");
-      }
-    }
+    const PagedIndexProblem bad = findPagedIndexProblem(
+        table.data(), seqLens.data(), b, maxPages, pageSize, k.shape[0]);
+    if (bad.kind == PagedIndexProblem::Length)
+      return fail("--seq-lens: entry " + std::to_string(bad.batch) + " is " +
+                  std::to_string(bad.value) + ", outside [0, " +
+                  std::to_string(m) + "] (max_pages x page size)");
+    if (bad.kind == PagedIndexProblem::PageId)
+      return fail("--block-table: entry [" + std::to_string(bad.batch) + ", " +
+                  std::to_string(bad.column) + "] is " +
+                  std::to_string(bad.value) +
+                  ", not a page of the caches (0 .. " +
+                  std::to_string(k.shape[0] - 1) + ")");
   }
   // The files must agree with each other and with the spec: the launch and
   // --check index them by these sizes.
@@ -455,15 +470,11 @@ int attnc::tool::runRun(const RunOptions &o) {
       for (int64_t i = 0; i < b; ++i)
         lengths.push_back(int(rng() % (m + 1)));
     } else {
-      Expected<NpyArray> a = readNpy(o.lengths);
-      if (!a)
-        return fail(a.takeError().addContext("--lengths"));
-      if (a->dtype != DType::I32 || a->shape.size() != 1 || a->shape[0] != b)
-        return fail("--lengths " + o.lengths + ": expected int32 [" +
-                    std::to_string(b) + "], got " + dtypeName(a->dtype) + " " +
-                    fmtShape(a->shape));
-      lengths.resize(b);
-      std::memcpy(lengths.data(), a->data.data(), b * 4);
+      std::vector<int32_t> a;
+      std::string err;
+      if (!readIndexNpy("--lengths", o.lengths, b, 1, a, err))
+        return fail(err);
+      lengths.assign(a.begin(), a.end());
       for (int64_t i = 0; i < b; ++i)
         if (lengths[i] < 0 || lengths[i] > m)
           return fail("--lengths " + o.lengths + ": entry " +
@@ -568,6 +579,7 @@ int attnc::tool::runRun(const RunOptions &o) {
     args.blockTable = static_cast<const int32_t *>(dtab->data());
     args.maxPages = maxPages;
     args.seqLensK = static_cast<const int32_t *>(dseq->data());
+    args.trustIndices = true; // checked above, on these very host copies
   }
   args.o = TensorArg::contiguous(dout->data(), os);
   args.lse = static_cast<float *>(dlse->data());
@@ -713,7 +725,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
     std::vector<int64_t> oShape = {s.batch, s.headsQ, s.seqQ, info.headDimV};
     // Paged K/V: caches of ceil(m / pageSize) pages per sequence, the table
     // a shuffled permutation, every sequence m keys long.
-    const int64_t pageSize = info.paged ? info.kShape[1] : 0;
+    const int64_t pageSize = info.pageSize;
     const int64_t maxPages = info.paged ? (s.seqK + pageSize - 1) / pageSize : 0;
     std::vector<int32_t> table, seqLens;
     if (info.paged) {
@@ -721,10 +733,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
         return fail("--shape " + text + ": too many pages for int32 ids");
       kShape = {s.batch * maxPages, pageSize, s.headsKV, info.headDim};
       vShape = {s.batch * maxPages, pageSize, s.headsKV, info.headDimV};
-      for (int64_t i = 0; i < s.batch * maxPages; ++i)
-        table.push_back(int32_t(i));
-      std::mt19937_64 rng(13);
-      std::shuffle(table.begin(), table.end(), rng);
+      table = shuffledPages(s.batch * maxPages, 13);
       seqLens.assign(size_t(s.batch), int32_t(s.seqK));
     }
     size_t elements = 0, qBytes = 0, kBytes = 0, vBytes = 0, oBytes = 0,

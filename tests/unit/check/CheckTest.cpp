@@ -98,9 +98,10 @@ TEST(Check, PagedReferenceIsEachSequenceOnItsOwn) {
       for (int e = 0; e < d; ++e)
         EXPECT_NEAR(o[row * d + e], o1[r * d + e], 1e-12) << "row " << row;
     }
-    if (b == 1) // 3 keys for 5 queries: the first two see none
+    if (b == 1) { // 3 keys for 5 queries: the first two see none
       EXPECT_TRUE(std::isinf(lse1[0]) && std::isinf(lse1[1]) &&
                   !std::isinf(lse1[2]));
+    }
   }
 }
 
