@@ -232,7 +232,7 @@ loadKeyBlockAsync(const FwdParams &p, int b,
       // keys are zero-filled from a valid address (page j0's, not read).
       using Tile = SmemTile<kCols, sizeof(typename Tr::Element)>;
       const auto *first = base + page(j0) * pageStride;
-  #pragma unroll
+#pragma unroll
       for (int i = 0; i < Tr::kBlockN / kPage; ++i) {
         const int j = j0 + i * kPage;
         loadTileAsync<kPage, kCols, Tr::kThreads>(
