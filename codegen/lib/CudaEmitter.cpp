@@ -507,6 +507,40 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     shapeOf(pagedK.getCache(), info.kShape);
     shapeOf(pagedV.getCache(), info.vShape);
   }
+  // Packed variable-length sequences: Q, K and V are all attn.packed_seq
+  // views (kShape etc. stay the views' [?, heads, ?, dim]).
+  auto packedQ = op.getQuery().getDefiningOp<PackedSeqOp>();
+  auto packedK = op.getKey().getDefiningOp<PackedSeqOp>();
+  auto packedV = op.getValue().getDefiningOp<PackedSeqOp>();
+  if (packedQ || packedK || packedV) {
+    if (!packedQ || !packedK || !packedV ||
+        packedK.getCuSeqlens() != packedV.getCuSeqlens())
+      return op.emitOpError()
+             << "packed sequences: query, key and value must all be "
+                "attn.packed_seq views, key and value with one cu_seqlens";
+    if (info.paged)
+      return op.emitOpError()
+             << "packed sequences cannot read paged K/V (not supported yet)";
+    if (family->decode)
+      return op.emitOpError()
+             << "packed sequences run on the prefill family, not "
+             << family->name;
+    info.packed = true;
+    // The token tensors as the runtime takes them: [1, heads, total, dim]
+    // (the batch of 1 is checked on its own).
+    auto tokensShape = [](PackedSeqOp view, int64_t (&dims)[4]) {
+      auto t = cast<RankedTensorType>(view.getTokens().getType());
+      auto size = [&](int i) {
+        return ShapedType::isDynamic(t.getDimSize(i)) ? -1 : t.getDimSize(i);
+      };
+      dims[0] = -1, dims[1] = size(1), dims[2] = size(0), dims[3] = size(2);
+    };
+    tokensShape(packedQ, info.qShape);
+    tokensShape(packedK, info.kShape);
+    tokensShape(packedV, info.vShape);
+    const int64_t cu = packedQ.getCuSeqlens().getType().getDimSize(0);
+    info.packedSequences = ShapedType::isDynamic(cu) ? -1 : cu - 1;
+  }
 
   std::string body;
   llvm::raw_string_ostream os(body);
@@ -542,6 +576,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   os << "  static constexpr bool kPaged = " << flag(info.paged)
      << "; static constexpr int kPageSize = " << std::max<int64_t>(info.pageSize, 1)
      << ";\n";
+  os << "  static constexpr bool kPacked = " << flag(info.packed) << ";\n";
 
   // Score modifier: s is the scaled score.
   os << "  // s is the scaled score (p.scale * q.k); returns the modified "

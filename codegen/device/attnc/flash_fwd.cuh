@@ -8,6 +8,7 @@
 //   kSkipCausal, kSkipWindow, kSkipLengths, kSkipSparse, kSkipWhere;  // block_skip
 //   kDecode;  // family fwd.split_kv: GQA-packed rows, split key range
 //   kPaged, kPageSize;  // K/V caches read through a block table (Params.h)
+//   kPacked;            // variable-length sequences packed (Params.h)
 //   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
 //   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
 //   static int   maskTile(int b, int h, int q0, int q1, int k0, int k1,
@@ -123,12 +124,31 @@ template <class Spec> struct FwdBlock {
   // (kDecode: packed row). kDecode only: group size, split, packed rows.
   int b, h, mBlock, m0;
   int group = 1, split = 0, rows = 0;
+  // This batch's query and key counts (paged: seqLensK[b]; packed: from the
+  // prefix sums; otherwise seqQ, seqK) and, packed, its first rows.
+  int seqQ, seqK;
+  long long rowQ = 0, rowK = 0;
 
   __device__ __forceinline__ FwdBlock(const FwdParams &p) {
     b = blockIdx.z;
+    seqQ = p.seqQ;
+    seqK = p.seqK;
+    if constexpr (Spec::kPaged)
+      seqK = max(0, min(seqK, __ldg(p.seqLensK + b)));
+    if constexpr (Spec::kPacked) {
+      // Bounds clamped into the tensors and the grid: a bad prefix sum gives
+      // wrong rows, never an access outside q, k, v, o or lse.
+      const int q0 = min(max(__ldg(p.cuSeqlensQ + b), 0), p.totalQ);
+      const int q1 = min(max(__ldg(p.cuSeqlensQ + b + 1), q0), p.totalQ);
+      const int k0 = min(max(__ldg(p.cuSeqlensK + b), 0), p.totalK);
+      const int k1 = min(max(__ldg(p.cuSeqlensK + b + 1), k0), p.totalK);
+      rowQ = q0, rowK = k0;
+      seqQ = min(q1 - q0, p.seqQ);
+      seqK = min(k1 - k0, p.seqK);
+    }
     if constexpr (Tr::kDecode) {
       group = p.headsQ / p.headsKV;
-      rows = p.seqQ * group; // <= 2^30: checked by the runtime
+      rows = seqQ * group; // <= 2^30: checked by the runtime
       const int mBlocks = (rows + Tr::kBlockM - 1) / Tr::kBlockM;
       split = (int)blockIdx.x / mBlocks;
       mBlock = (int)blockIdx.x - split * mBlocks;
@@ -136,8 +156,8 @@ template <class Spec> struct FwdBlock {
       const int hk = blockIdx.y;
       h = hk * group;
       q = static_cast<const T *>(p.q) + b * p.qStrideB;
-      k = static_cast<const T *>(p.k) + kvBatch(b, p.kStrideB) + hk * p.kStrideH;
-      v = static_cast<const T *>(p.v) + kvBatch(b, p.vStrideB) + hk * p.vStrideH;
+      k = static_cast<const T *>(p.k) + kvBatch(b, p.kStrideB, p.kStrideS) + hk * p.kStrideH;
+      v = static_cast<const T *>(p.v) + kvBatch(b, p.vStrideB, p.vStrideS) + hk * p.vStrideH;
       o = static_cast<T *>(p.o) + b * p.oStrideB;
       lse = p.lse ? p.lse + b * p.lseStrideB : nullptr;
       return;
@@ -147,19 +167,34 @@ template <class Spec> struct FwdBlock {
     h = blockIdx.y;
     m0 = mBlock * Tr::kBlockM;
     const int hk = h / (p.headsQ / p.headsKV); // GQA / MQA
-    q = static_cast<const T *>(p.q) + b * p.qStrideB + h * p.qStrideH +
-        m0 * p.qStrideS;
-    k = static_cast<const T *>(p.k) + kvBatch(b, p.kStrideB) + hk * p.kStrideH;
-    v = static_cast<const T *>(p.v) + kvBatch(b, p.vStrideB) + hk * p.vStrideH;
-    o = static_cast<T *>(p.o) + b * p.oStrideB + h * p.oStrideH +
-        m0 * p.oStrideS;
-    lse = p.lse ? p.lse + b * p.lseStrideB + h * p.lseStrideH + m0 : nullptr;
+    const long long qb = Spec::kPacked ? rowQ * p.qStrideS : b * p.qStrideB;
+    const long long ob = Spec::kPacked ? rowQ * p.oStrideS : b * p.oStrideB;
+    q = static_cast<const T *>(p.q) + qb + h * p.qStrideH + m0 * p.qStrideS;
+    k = static_cast<const T *>(p.k) + kvBatch(b, p.kStrideB, p.kStrideS) +
+        hk * p.kStrideH;
+    v = static_cast<const T *>(p.v) + kvBatch(b, p.vStrideB, p.vStrideS) +
+        hk * p.vStrideH;
+    o = static_cast<T *>(p.o) + ob + h * p.oStrideH + m0 * p.oStrideS;
+    lse = p.lse ? p.lse + (Spec::kPacked ? rowQ : b * p.lseStrideB) +
+                      h * p.lseStrideH + m0
+                : nullptr;
   }
 
+  /// Whether the block has no rows (packed: past its sequence's end); the
+  /// whole block returns before its first barrier.
+  __device__ __forceinline__ bool empty() const { return m0 >= seqQ; }
+
   /// The batch offset of K/V: none for paged caches (the block table
-  /// names the pages; their stride is kStrideB / vStrideB).
-  static __device__ __forceinline__ long long kvBatch(int b, long long stride) {
-    return Spec::kPaged ? 0 : b * stride;
+  /// names the pages; their stride is kStrideB / vStrideB), the first key
+  /// row of the sequence for packed ones.
+  __device__ __forceinline__ long long kvBatch(int b, long long stride,
+                                               long long rowStride = 0) const {
+    if constexpr (Spec::kPaged)
+      return 0;
+    else if constexpr (Spec::kPacked)
+      return rowK * rowStride;
+    else
+      return b * stride;
   }
 
   /// Query index and query head of local row r (kDecode: packed).
@@ -187,7 +222,7 @@ template <class Spec> struct FwdBlock {
           });
     } else {
       loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
-          sQ, q, p.qStrideS, p.seqQ - m0, tid);
+          sQ, q, p.qStrideS, seqQ - m0, tid);
     }
   }
 };
@@ -411,9 +446,12 @@ blockMaskOf(const FwdParams &p, const FwdBlock<Spec> &blk) {
     const int h1 =
         blk.h + (oneQuery ? last - q0 * blk.group : blk.group - 1);
     return BlockMask<Spec, Tr::kBlockM, Tr::kBlockN>(
-        p, blk.b, h0, h1, q0, q1 + 1, blk.m0 + Tr::kBlockM > blk.rows);
+        p, blk.b, h0, h1, q0, q1 + 1, blk.m0 + Tr::kBlockM > blk.rows,
+        blk.seqQ, blk.seqK);
   } else {
-    return BlockMask<Spec, Tr::kBlockM, Tr::kBlockN>(p, blk.b, blk.h, blk.m0);
+    return BlockMask<Spec, Tr::kBlockM, Tr::kBlockN>(
+        p, blk.b, blk.h, blk.h, blk.m0, min(blk.m0 + Tr::kBlockM, blk.seqQ),
+        blk.m0 + Tr::kBlockM > blk.seqQ, blk.seqQ, blk.seqK);
   }
 }
 
@@ -438,6 +476,9 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   T *sQ = reinterpret_cast<T *>(attncSmem);
 
   const detail::FwdBlock<Spec> blk(p);
+  if constexpr (Spec::kPacked)
+    if (blk.empty())
+      return;
   const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask =
       detail::blockMaskOf(p, blk);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -694,7 +735,7 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
           float oScale, lse;
           softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
           const int i = rowI(mt, r), h = rowH(mt, r);
-          if (i >= p.seqQ)
+          if (i >= blk.seqQ)
             continue;
           const long long row =
               (((long long)blk.split * p.batch + blk.b) * p.headsQ + h) *
@@ -727,9 +768,9 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
       }
       if constexpr (Tr::kDecode) {
         const int i = rowI(mt, r);
-        if (blk.lse && t == 0 && i < p.seqQ)
+        if (blk.lse && t == 0 && i < blk.seqQ)
           blk.lse[rowH(mt, r) * p.lseStrideH + i] = lse;
-      } else if (blk.lse && t == 0 && blk.m0 + row < p.seqQ) {
+      } else if (blk.lse && t == 0 && blk.m0 + row < blk.seqQ) {
         blk.lse[row] = lse;
       }
     }
@@ -743,12 +784,12 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
               c = idx % kChunks;
     if constexpr (Tr::kDecode) {
       const int i = blk.rowQuery(row);
-      if (i < p.seqQ)
+      if (i < blk.seqQ)
         *reinterpret_cast<uint4 *>(
             blk.o + blk.rowHead(row) * p.oStrideH + (long long)i * p.oStrideS +
             c * VTile::kPerChunk) =
             *reinterpret_cast<const uint4 *>(sQ + VTile::offset(row, c));
-    } else if (blk.m0 + row < p.seqQ) {
+    } else if (blk.m0 + row < blk.seqQ) {
       *reinterpret_cast<uint4 *>(blk.o + row * p.oStrideS +
                                  c * VTile::kPerChunk) =
           *reinterpret_cast<const uint4 *>(sQ + VTile::offset(row, c));
@@ -775,8 +816,11 @@ __device__ __forceinline__ void flashFwdSimt(const FwdParams &p) {
   float *sQ = reinterpret_cast<float *>(attncSmem);
 
   const detail::FwdBlock<Spec> blk(p);
-  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask(p, blk.b, blk.h,
-                                                       blk.m0);
+  if constexpr (Spec::kPacked)
+    if (blk.empty())
+      return;
+  const BlockMask<Spec, Tr::kBlockM, Tr::kBlockN> mask =
+      detail::blockMaskOf(p, blk);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int warpRow = warp * kRows;
   const unsigned dropThreshold =
@@ -878,7 +922,7 @@ __device__ __forceinline__ void flashFwdSimt(const FwdParams &p) {
 #pragma unroll
   for (int r = 0; r < kRows; ++r) {
     const int row = warpRow + r;
-    if (blk.m0 + row >= p.seqQ)
+    if (blk.m0 + row >= blk.seqQ)
       continue;
     const bool any = rowSum[r] > 0.f;
     const float oScale = any ? outScale / rowSum[r] : 0.f;

@@ -35,28 +35,19 @@ template <class Spec, int kBlockM, int kBlockN> struct BlockMask {
   const unsigned char *layout; // block-sparse layout of head h
 
   masks::Band band;    // the causal / window part
-  int seqKAll;         // seqK before key padding (paged: seqLensK[b])
+  int seqKAll;         // seqK before key padding (the batch's keys)
 
-  /// One query head, rows [mStart, mStart + kBlockM).
-  __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
-                                       int head, int mStart)
-      : BlockMask(params, batch, head, head, mStart,
-                  min(mStart + kBlockM, params.seqQ),
-                  mStart + kBlockM > params.seqQ) {}
-
-  /// Heads [head, headLast] and queries [mStart, mEnd) (packed rows).
+  /// Heads [head, headLast] (packed rows; one head: headLast == head) and
+  /// queries [mStart, mEnd) of a batch with batchQ queries and batchK keys
+  /// (FwdBlock: paged and packed batches have their own), before key
+  /// padding. The masks align at them.
   __device__ __forceinline__ BlockMask(const FwdParams &params, int batch,
                                        int head, int headLast, int mStart,
-                                       int mEnd, bool rowsPastEnd)
-      : p(params), b(batch), h(head), hLast(headLast), seqQ(params.seqQ),
-        seqK(params.seqK), diag((long long)params.seqK - params.seqQ),
-        m0(mStart), m1(mEnd), tailRows(rowsPastEnd), layout(nullptr),
-        seqKAll(params.seqK) {
-    if constexpr (Spec::kPaged) {
-      // Batch b has exactly seqLensK[b] keys: the masks align at it.
-      seqK = seqKAll = max(0, min(seqK, p.seqLensK[b]));
-      diag = (long long)seqK - seqQ;
-    }
+                                       int mEnd, bool rowsPastEnd, int batchQ,
+                                       int batchK)
+      : p(params), b(batch), h(head), hLast(headLast), seqQ(batchQ),
+        seqK(batchK), diag((long long)batchK - batchQ), m0(mStart), m1(mEnd),
+        tailRows(rowsPastEnd), layout(nullptr), seqKAll(batchK) {
     if constexpr (Spec::kKeyPadding)
       seqK = max(0, min(seqK, p.kvLengths[b]));
     if constexpr (Spec::kBlockSparse)

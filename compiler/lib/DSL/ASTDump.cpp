@@ -89,6 +89,10 @@ void attnc::dsl::dumpSpec(const AttentionSpecAST &spec, std::ostream &os) {
     os << "  paged k/v: table " << spec.inputs[spec.blockTable].name
        << ", seq_lens " << spec.inputs[spec.seqLens].name << ", page size "
        << spec.pageSize() << "\n";
+  if (spec.packed())
+    os << "  packed sequences: cu_seqlens_q "
+       << spec.inputs[spec.cuSeqlensQ].name << ", cu_seqlens_k "
+       << spec.inputs[spec.cuSeqlensK].name << "\n";
   for (const auto &[name, value] : spec.constants)
     os << "  const " << name << " = " << number(value.first, value.second)
        << "\n";

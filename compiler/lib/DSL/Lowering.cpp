@@ -327,15 +327,22 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
   SmallVector<Type> argTypes;
   for (const InputDecl &in : spec.inputs)
     argTypes.push_back(inputType(b, in.type));
-  auto outType = RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
-                                        dimSize(q.dims[2]), dimSize(v.dims[3])},
+  // The logical [batch, heads, seq, dim] sizes of the query and of the
+  // value's head dim. Packed sequences: tokens [total, heads, dim], batch and
+  // rows dynamic; paged K/V: the keys are a view of the cache, their count
+  // dynamic.
+  const bool packed = spec.packed();
+  const int64_t dyn = ShapedType::kDynamic;
+  const int64_t qBatch = packed ? dyn : dimSize(q.dims[0]);
+  const int64_t qHeads = dimSize(q.dims[1]);
+  const int64_t qRows = packed ? dyn : dimSize(q.dims[2]);
+  const int64_t headDimV = dimSize(v.dims[packed ? 2 : 3]);
+  auto outType = RankedTensorType::get({qBatch, qHeads, qRows, headDimV},
                                        elementType(b, v.elem));
-  // Paged K/V: the keys are a view of the cache, their count dynamic.
-  const int64_t keys = spec.paged() ? ShapedType::kDynamic : dimSize(k.dims[2]);
-  auto scoreType =
-      RankedTensorType::get({dimSize(q.dims[0]), dimSize(q.dims[1]),
-                             dimSize(q.dims[2]), keys},
-                            b.getF32Type());
+  const int64_t keys =
+      spec.paged() || packed ? dyn : dimSize(k.dims[2]);
+  auto scoreType = RankedTensorType::get({qBatch, qHeads, qRows, keys},
+                                         b.getF32Type());
 
   b.setInsertionPointToEnd(into.getBody());
   auto func = func::FuncOp::create(b, loc(spec.loc), spec.name,
@@ -364,6 +371,20 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
       operand[cache] = attn::PagedKvOp::create(
           b, loc(spec.inputs[cache].loc), viewType, entry->getArgument(cache),
           entry->getArgument(spec.blockTable), entry->getArgument(spec.seqLens));
+    }
+  }
+  if (packed) {
+    for (int tokens : {spec.query, spec.key, spec.value}) {
+      if (operand[tokens] != entry->getArgument(tokens))
+        continue; // one tensor as both key and value
+      const TypeAST &t = spec.inputs[tokens].type;
+      const int cu = tokens == spec.query ? spec.cuSeqlensQ : spec.cuSeqlensK;
+      auto viewType = RankedTensorType::get(
+          {dyn, dimSize(t.dims[1]), dyn, dimSize(t.dims[2])},
+          elementType(b, t.elem));
+      operand[tokens] = attn::PackedSeqOp::create(
+          b, loc(spec.inputs[tokens].loc), viewType,
+          entry->getArgument(tokens), entry->getArgument(cu));
     }
   }
   auto arg = [&](int i) { return operand[i]; };

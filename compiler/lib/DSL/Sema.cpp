@@ -121,6 +121,10 @@ const char *attnc::dsl::toString(InputRole r) {
     return "block_table";
   case InputRole::SeqLens:
     return "seq_lens";
+  case InputRole::CuSeqlensQ:
+    return "cu_seqlens_q";
+  case InputRole::CuSeqlensK:
+    return "cu_seqlens_k";
   }
   return "?";
 }
@@ -167,7 +171,7 @@ const char *attnc::dsl::toString(ChainStep::Kind k) {
 
 static bool isChainFunction(const std::string &n) {
   return n == "matmul" || n == "softmax" || n == "mask" || n == "dropout" ||
-         n == "scale" || n == "paged";
+         n == "scale" || n == "paged" || n == "packed";
 }
 static bool isMaskName(const std::string &n) {
   return n == "causal" || n == "window" || n == "lengths" || n == "blocks";
@@ -281,6 +285,7 @@ private:
   void softmax(StmtAST &stmt, Expr &call);
   void dropout(StmtAST &stmt, Expr &call);
   void pagedView(StmtAST &stmt, Expr &call);
+  void packedView(StmtAST &stmt, Expr &call);
   void generic(StmtAST &stmt);
 
   bool isCurrentScores(const Expr &e) const {
@@ -302,9 +307,18 @@ private:
       spec.inputs[input].role = role;
   }
   void checkQueryKey(int q, int k);
+  /// For batch mismatches of packed views: what their batch is.
+  std::string packedBatchHint(int q) const {
+    return packedInputs.count(q)
+               ? " (a packed view's batch is its prefix sums' size - 1: "
+                 "declare the query's and the key's prefix sums with one "
+                 "size, e.g. both i32[b1])"
+               : "";
+  }
   void checkValue(int v);
   /// The [batch, heads, seq, dim] shape of a chain operand: its declared
-  /// type, or for a paged cache the logical shape of its view.
+  /// type, or for a paged cache or packed tokens the logical shape of its
+  /// view.
   const TypeAST &shapeOf(int input) const {
     auto it = logical.find(input);
     return it != logical.end() ? it->second : spec.inputs[input].type;
@@ -330,12 +344,16 @@ private:
   std::set<std::string> stale;
   SourceLoc softmaxLoc, outputLoc, dropoutLoc, returnLoc;
   bool hasDropout = false;
-  /// Paged views (`k = paged(cache, table, seq_lens)`): view name -> cache
-  /// input, and each cache's logical shape.
+  /// Views (`k = paged(cache, table, seq_lens)`, `q = packed(tokens,
+  /// cu_seqlens)`): view name -> viewed input, and each viewed input's
+  /// logical shape.
   std::map<std::string, int> pagedViews;
   std::map<int, TypeAST> logical;
-  std::set<std::string> badViews; ///< views whose paged(...) had an error
-  SourceLoc pagedLoc;
+  std::set<std::string> badViews; ///< views whose paged/packed(...) failed
+  SourceLoc pagedLoc, packedLoc;
+  /// Packed views: token tensor input -> its cu_seqlens input.
+  std::map<int, int> packedInputs;
+  std::set<int> badPrefixSums; ///< already reported as too short
 };
 
 } // namespace
@@ -371,6 +389,14 @@ void SpecAnalyzer::run() {
   if (!failed && spec.blockTable >= 0 && !logical.count(spec.key))
     error(pagedLoc, "paged(...) declares a view that the scores do not use: "
                     "write matmul(q, k^T) and matmul(p, v) with the views");
+  if (!failed && !packedInputs.empty() &&
+      (!packedInputs.count(spec.query) || !packedInputs.count(spec.key) ||
+       !packedInputs.count(spec.value)))
+    error(packedLoc, "packed(...) declares views the attention does not use "
+                     "as its query, key and value: pack all three (q = "
+                     "packed(q_tokens, cu_seqlens_q), k and v through "
+                     "cu_seqlens_k) and write matmul(q, k^T) and "
+                     "matmul(p, v) with them");
   if (!failed)
     checkFoldedScale();
   spec.analyzed = !failed;
@@ -401,16 +427,17 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
       ok = false;
     }
   if (isFloat(t.elem)) {
-    if (t.scalar || t.dims.size() != 4) {
+    if (t.scalar || t.dims.size() < 3 || t.dims.size() > 4) {
       error(t.loc, "a " + std::string(toString(t.elem)) +
                        " input is a tensor [batch, heads, sequence, "
-                       "head_dim]; '" +
+                       "head_dim] (or packed tokens [total, heads, "
+                       "head_dim]); '" +
                        n + "' has " +
                        std::to_string(t.scalar ? 0 : t.dims.size()) +
                        " dimension(s)");
       ok = false;
     } else {
-      const DimAST &d = t.dims[3];
+      const DimAST &d = t.dims.back();
       // The head dims some forward kernel family supports.
       bool supported = false;
       for (int s : mlir::attn::model::forwardHeadDims())
@@ -937,7 +964,7 @@ void SpecAnalyzer::assign(StmtAST &stmt) {
     return;
   }
   if (pagedViews.count(n)) {
-    error(stmt.nameLoc, "'" + n + "' is already defined as a paged view");
+    error(stmt.nameLoc, "'" + n + "' is already defined as a view");
     return;
   }
   Expr &v = *stmt.value;
@@ -972,6 +999,8 @@ void SpecAnalyzer::assign(StmtAST &stmt) {
     return scaleStep(stmt, *base, factor, divide, v.loc, false);
   if (isCall(v, "paged"))
     return pagedView(stmt, v);
+  if (isCall(v, "packed"))
+    return packedView(stmt, v);
   if (isCall(v, "matmul"))
     return matmul(stmt, v, nullptr, false);
   if (isCall(v, "scale")) {
@@ -1020,6 +1049,12 @@ int SpecAnalyzer::inputOperand(const Expr &e, const char *what) {
     failed = true;
     return -1;
   }
+  if (isFloat(t.elem) && t.dims.size() == 3) {
+    error(e.loc, "'" + e.name + "' is packed tokens " + t.str() +
+                     "; read it through a view: declare x = packed(" +
+                     e.name + ", cu_seqlens) and use x");
+    return -1;
+  }
   if (!isFloat(t.elem) || t.dims.size() != 4) {
     error(e.loc, "'" + e.name + "' is not an attention tensor (" + t.str() +
                      "); " + what + " must be f16, bf16 or f32 with 4 dims");
@@ -1040,7 +1075,7 @@ void SpecAnalyzer::checkQueryKey(int q, int k) {
     error(Kt.dims[0].loc, "batch dimension of key '" + K.name + "' is '" +
                                   Kt.dims[0].str() + "' but query '" +
                                   Q.name + "' has '" + Qt.dims[0].str() +
-                                  "'");
+                                  "'" + packedBatchHint(q));
   const DimAST &hq = Qt.dims[1], &hk = Kt.dims[1];
   if (!hq.isSymbol() && !hk.isSymbol() && hq.value % hk.value != 0)
     error(hk.loc, "query '" + Q.name + "' has " + hq.str() +
@@ -1070,7 +1105,7 @@ void SpecAnalyzer::checkValue(int v) {
     error(Vt.dims[0].loc, "batch dimension of value '" + V.name + "' is '" +
                                   Vt.dims[0].str() + "' but query '" +
                                   Q.name + "' has '" + Qt.dims[0].str() +
-                                  "'");
+                                  "'" + packedBatchHint(spec.query));
   if (!Vt.dims[1].sameAs(Kt.dims[1]))
     error(Vt.dims[1].loc, "value '" + V.name + "' has '" +
                                   Vt.dims[1].str() + "' heads but key '" +
@@ -1155,6 +1190,12 @@ void SpecAnalyzer::pagedView(StmtAST &stmt, Expr &call) {
               table.name + "' has '" + table.type.dims[0].str() + "' rows");
     return;
   }
+  if (!packedInputs.empty()) {
+    error(call.loc, "packed sequences with a paged K/V cache are not "
+                    "supported yet (packed(...) at " +
+                        lineOf(packedLoc) + ")");
+    return;
+  }
   if (spec.blockTable >= 0 &&
       (spec.blockTable != in[1] || spec.seqLens != in[2])) {
     error(call.loc, "every paged(...) view of a spec uses one block table and "
@@ -1179,6 +1220,94 @@ void SpecAnalyzer::pagedView(StmtAST &stmt, Expr &call) {
   seq.loc = call.loc;
   view.dims = {table.type.dims[0], ct.dims[2], seq, ct.dims[3]};
   logical[in[0]] = view;
+  pagedViews[n] = in[0];
+  badViews.erase(n);
+}
+
+/// `q = packed(q_tokens, cu_seqlens)`: variable-length sequences stored one
+/// after another, tokens [total, heads, dim] and int32 prefix sums
+/// [batch + 1], as the [batch, heads, seq, dim] operand of a matmul
+/// (attn.packed_seq). The query, key and value are all packed or none.
+void SpecAnalyzer::packedView(StmtAST &stmt, Expr &call) {
+  const std::string &n = stmt.name;
+  badViews.insert(n);
+  if (stage != Stage::Start) {
+    error(call.loc, "packed(...) declares a query/key/value view: write it "
+                    "before the scores (s = matmul(q, k^T))");
+    return;
+  }
+  if (call.args.size() != 2) {
+    error(call.loc, "'packed' takes 2 arguments: packed(tokens, cu_seqlens), "
+                    "got " +
+                        std::to_string(call.args.size()));
+    failed = true;
+    return;
+  }
+  int in[2];
+  const char *what[2] = {"the tokens of packed(...)",
+                         "the prefix sums of packed(...)"};
+  for (int a = 0; a < 2; ++a) {
+    const Expr &e = *call.args[a];
+    in[a] = e.kind == ExprKind::Ident ? lookupInput(e.name) : -1;
+    if (in[a] < 0) {
+      error(e.loc, std::string(what[a]) + " must be a declared input");
+      return;
+    }
+    if (spec.inputs[in[a]].invalid) {
+      failed = true;
+      return;
+    }
+  }
+  const InputDecl &tokens = spec.inputs[in[0]], &cu = spec.inputs[in[1]];
+  const TypeAST &tt = tokens.type;
+  if (!isFloat(tt.elem) || tt.dims.size() != 3) {
+    error(call.args[0]->loc, "the tokens '" + tokens.name +
+                                 "' must be an f16, bf16 or f32 tensor "
+                                 "[total, heads, head_dim], not " +
+                                 tt.str());
+    return;
+  }
+  if (cu.type.elem != ElemType::I32 || cu.type.dims.size() != 1) {
+    error(call.args[1]->loc, "the prefix sums '" + cu.name +
+                                 "' must be i32[b1] (batch + 1 entries: "
+                                 "cu_seqlens[0] = 0, cu_seqlens[b + 1] - "
+                                 "cu_seqlens[b] = the length of sequence b), "
+                                 "not " +
+                                 cu.type.str());
+    return;
+  }
+  const DimAST &cd = cu.type.dims[0];
+  if (!cd.isSymbol() && cd.value < 2) {
+    if (badPrefixSums.insert(in[1]).second) // once, not per view
+      error(cd.loc, "the prefix sums '" + cu.name +
+                        "' need batch + 1 >= 2 entries, not " + cd.str());
+    failed = true;
+    return;
+  }
+  if (spec.blockTable >= 0) {
+    error(call.loc, "packed sequences with a paged K/V cache are not "
+                    "supported yet (paged(...) at " +
+                        lineOf(pagedLoc) + ")");
+    return;
+  }
+  if (logical.count(in[0])) {
+    error(call.args[0]->loc,
+          "the tokens '" + tokens.name + "' already have a view");
+    return;
+  }
+  packedLoc = call.loc;
+  // The view's shape: [batch = entries - 1, heads, rows (per sequence), dim].
+  TypeAST view = tt;
+  DimAST batch = cd, seq;
+  if (batch.isSymbol())
+    batch.symbol += "-1";
+  else
+    batch.value -= 1;
+  seq.symbol = cu.name;
+  seq.loc = call.loc;
+  view.dims = {batch, tt.dims[1], seq, tt.dims[2]};
+  logical[in[0]] = view;
+  packedInputs[in[0]] = in[1];
   pagedViews[n] = in[0];
   badViews.erase(n);
 }
@@ -1217,17 +1346,34 @@ void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
       ok = false;
     step.hasScale = factor != nullptr;
     if (q >= 0 && k >= 0 && ok) {
-      checkQueryKey(q, k);
-      if (logical.count(q))
+      // A packed/unpacked mismatch first: the shapes of the two cannot be
+      // compared (one batch is derived from prefix sums).
+      if (logical.count(q) && !packedInputs.count(q))
         error(lhs.loc, "the query cannot be a paged view");
+      else if (packedInputs.count(q) != packedInputs.count(k))
+        error(packedInputs.count(q) ? rhs.args[0]->loc : lhs.loc,
+              packedInputs.count(q)
+                  ? "the query is packed but the key is not: declare k = "
+                    "packed(k_tokens, cu_seqlens_k) (packed queries need "
+                    "packed keys and values)"
+                  : "the key is packed but the query is not: declare q = "
+                    "packed(q_tokens, cu_seqlens_q) (packed keys need "
+                    "packed queries)");
+      else
+        checkQueryKey(q, k);
       if (defaultScale) {
         // scale(matmul(q, k^T)): 1 / sqrt(head_dim)
         step.hasScale = true;
         step.scale =
-            1.0 /
-            std::sqrt(static_cast<double>(spec.inputs[q].type.dims[3].value));
+            1.0 / std::sqrt(static_cast<double>(shapeOf(q).dims[3].value));
       }
       spec.query = q, spec.key = k;
+      if (packedInputs.count(q) && packedInputs.count(k)) {
+        spec.cuSeqlensQ = packedInputs[q];
+        spec.cuSeqlensK = packedInputs[k];
+        setRole(spec.cuSeqlensQ, InputRole::CuSeqlensQ);
+        setRole(spec.cuSeqlensK, InputRole::CuSeqlensK);
+      }
       setRole(q, InputRole::Query);
       setRole(k, InputRole::Key);
       step.lhsInput = q, step.rhsInput = k;
@@ -1265,6 +1411,18 @@ void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
     v = inputOperand(rhs, "the value of matmul(p, v)");
   }
   if (ok && v >= 0 && spec.key >= 0 &&
+      packedInputs.count(spec.key) != packedInputs.count(v)) {
+    error(rhs.loc, packedInputs.count(v)
+                       ? "the value is packed but the key is not: pack both "
+                         "or neither"
+                       : "the key is packed but the value '" + rhs.name +
+                             "' is not: declare the value as tokens "
+                             "[total, heads, head_dim], read it through "
+                             "v = packed(v_tokens, " +
+                             spec.inputs[spec.cuSeqlensK].name +
+                             ") and write matmul(p, v)");
+    ok = false;
+  } else if (ok && v >= 0 && spec.key >= 0 &&
       logical.count(spec.key) != logical.count(v)) {
     error(rhs.loc, logical.count(v)
                        ? "the value is a paged view but the key is not: page "
@@ -1384,11 +1542,17 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
         continue;
       }
       const DimAST &d = spec.inputs[in].type.dims[0];
-      if (spec.query >= 0 && !d.sameAs(spec.queryInput().type.dims[0]))
+      if (spec.packed()) {
+        error(m.loc, "lengths(...) with packed sequences: every sequence "
+                     "already has exactly its own keys (cu_seqlens_k); drop "
+                     "the mask");
+        continue;
+      }
+      if (spec.query >= 0 && !d.sameAs(shapeOf(spec.query).dims[0]))
         error(d.loc, "key lengths '" + a.name + "' has '" + d.str() +
                          "' entries but the batch of query '" +
                          spec.queryInput().name + "' is '" +
-                         spec.queryInput().type.dims[0].str() + "'");
+                         shapeOf(spec.query).dims[0].str() + "'");
       step.auxInput = in;
       setRole(in, InputRole::Lengths);
     } else if (m.kind == ExprKind::Call && n == "blocks") {
@@ -1418,7 +1582,7 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
       }
       const DimAST &lh = spec.inputs[in].type.dims[0];
       if (spec.query >= 0) {
-        const DimAST &qh = spec.queryInput().type.dims[1];
+        const DimAST &qh = shapeOf(spec.query).dims[1];
         if (!lh.isSymbol() && lh.value != 1 && !qh.isSymbol() &&
             lh.value != qh.value)
           error(lh.loc, "block layout '" + a.name + "' has " + lh.str() +

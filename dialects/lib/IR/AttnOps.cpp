@@ -208,6 +208,22 @@ LogicalResult PagedKvOp::verify() {
                      ShapedType::kDynamic, cache.getDimSize(3)});
 }
 
+LogicalResult PackedSeqOp::verify() {
+  auto tokens = getTokens().getType(), result = getResult().getType();
+  if (result.getElementType() != tokens.getElementType())
+    return emitOpError() << "result element type " << result.getElementType()
+                         << " differs from the tokens' "
+                         << tokens.getElementType();
+  int64_t cu = getCuSeqlens().getType().getDimSize(0);
+  if (!ShapedType::isDynamic(cu) && cu < 2)
+    return emitOpError() << "cu_seqlens needs batch + 1 >= 2 entries, got "
+                         << cu;
+  return checkShape(*this, "result", result.getShape(),
+                    {ShapedType::isDynamic(cu) ? ShapedType::kDynamic : cu - 1,
+                     tokens.getDimSize(1), ShapedType::kDynamic,
+                     tokens.getDimSize(2)});
+}
+
 LogicalResult MaskOp::verify() {
   MaskKind kind = getKind();
   bool needsAux = kind == MaskKind::lengths || kind == MaskKind::blocks;

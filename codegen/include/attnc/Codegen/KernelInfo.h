@@ -55,6 +55,14 @@ struct KernelInfo {
   /// per-sequence key counts.
   bool paged = false;
   int64_t pageSize = 0;
+  /// Q, K and V are packed variable-length sequences (attn.packed_seq):
+  /// launches pass the token tensors [total, heads, dim] and the int32
+  /// prefix sums cu_seqlens of the queries and of the keys; qShape etc. are
+  /// those of the tensors as TensorArg::packed views [1, heads, total, dim]
+  /// (-1 where the spec names a symbol, and for the batch), packedSequences the sequence count
+  /// the spec fixes (its prefix sums' entries - 1), or -1.
+  bool packed = false;
+  int64_t packedSequences = -1;
   bool scoreMod = false, maskFn = false;
   double dropout = 0.0; // needs seed and offset when > 0
   /// The masks the K/V loop skips blocks by ("causal|sparse", or "none").

@@ -173,7 +173,9 @@ enum class InputRole {
   Seed,
   Offset,
   BlockTable, ///< paged K/V: i32[b, max_pages]
-  SeqLens     ///< paged K/V: i32[b], the keys of each sequence
+  SeqLens,    ///< paged K/V: i32[b], the keys of each sequence
+  CuSeqlensQ, ///< packed sequences: i32[b + 1] prefix sums of query rows
+  CuSeqlensK  ///< packed sequences: i32[b + 1] prefix sums of key rows
 };
 const char *toString(InputRole r);
 
@@ -230,6 +232,11 @@ struct AttentionSpecAST {
   /// are then caches [pages, page_size, heads, dim] read through the block
   /// table; -1 when K/V are plain [batch, heads, seq, dim] tensors.
   int blockTable = -1, seqLens = -1;
+  /// Packed variable-length sequences (`q = packed(q_tokens, cu_seqlens_q)`,
+  /// k and v through cu_seqlens_k): query, key and value are then token
+  /// tensors [total, heads, dim] cut by the int32 prefix sums (one input may
+  /// serve both); -1 when they are [batch, heads, seq, dim] tensors.
+  int cuSeqlensQ = -1, cuSeqlensK = -1;
   bool returnsLogSumExp = false;
   std::string outputName;
   /// Named constants (`H = 16`): value and whether it is an integer.
@@ -238,8 +245,11 @@ struct AttentionSpecAST {
   const InputDecl &queryInput() const { return inputs[query]; }
   const InputDecl &keyInput() const { return inputs[key]; }
   const InputDecl &valueInput() const { return inputs[value]; }
-  int64_t headDim() const { return inputs[query].type.dims[3].value; }
+  int64_t headDim() const {
+    return inputs[query].type.dims[packed() ? 2 : 3].value;
+  }
   bool paged() const { return blockTable >= 0; }
+  bool packed() const { return cuSeqlensQ >= 0; }
   /// Paged K/V: keys per page (the caches' dimension 1, a number).
   int64_t pageSize() const { return inputs[key].type.dims[1].value; }
 };

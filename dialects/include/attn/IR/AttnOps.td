@@ -15,6 +15,7 @@ def Attn_LengthsTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>]>;
 def Attn_LayoutTensor : RankedTensorOf<[I8, I1], [HasAnyRankOfPred<[3]>]>;
 
 def Attn_BlockTableTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>]>;
+def Attn_TokensTensor : RankedTensorOf<[F16, BF16, F32], [HasAnyRankOfPred<[3]>]>;
 
 //===----------------------------------------------------------------------===//
 // Views of K/V
@@ -55,6 +56,41 @@ def Attn_PagedKvOp : Attn_Op<"paged_kv", [Pure]> {
   let extraClassDeclaration = [{
     int64_t getPageSize() { return getCache().getType().getDimSize(1); }
   }];
+}
+
+def Attn_PackedSeqOp : Attn_Op<"packed_seq", [Pure]> {
+  let summary = "variable-length sequences packed one after another";
+  let description = [{
+    The logical `[batch, heads, seq, dim]` tensor of variable-length
+    sequences stored as FlashAttention's `varlen` API takes them: `tokens` is
+    `[total, heads, dim]` with the rows of every sequence one after another,
+    `cu_seqlens` is `[batch + 1]` int32 prefix sums:
+
+    ```
+    result[b, h, i, d] = tokens[cu_seqlens[b] + i, h, d]
+    ```
+
+    for `i < cu_seqlens[b + 1] - cu_seqlens[b]`; sequence `b` has exactly
+    that many rows (the rest do not exist, so masks align at each
+    sequence's own lengths). The result's batch and sequence sizes are
+    dynamic in IR. Code generation reads the tokens through the prefix
+    sums; the op is never materialized. The query, key and value of one
+    attention are all packed views or none, the key and value through one
+    `cu_seqlens`.
+
+    ```mlir
+    %q = attn.packed_seq %q_tokens, %cu_q
+        : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xbf16>
+    ```
+  }];
+  let arguments = (ins Attn_TokensTensor:$tokens,
+                       Attn_LengthsTensor:$cu_seqlens);
+  let results = (outs Attn_Tensor4:$result);
+  let assemblyFormat = [{
+    $tokens `,` $cu_seqlens attr-dict `:` type($tokens) `,`
+    type($cu_seqlens) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

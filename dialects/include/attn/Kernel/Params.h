@@ -69,6 +69,19 @@ struct FwdParams {
   long long blockTableStrideB;
   int numPages;
 
+  // Packed variable-length sequences (spec has `packed(...)`,
+  // attn.packed_seq): q, o and k, v hold the tokens of every sequence one
+  // after another ([total, heads, dim]: qStrideB etc. are unused). Sequence b
+  // owns query rows [cuSeqlensQ[b], cuSeqlensQ[b + 1]) and key rows
+  // [cuSeqlensK[b], cuSeqlensK[b + 1]); its masks align at its own lengths.
+  // seqQ / seqK are the longest lengths (the grid's extent), totalQ / totalK
+  // the token counts; bounds read from the prefix sums are clamped to them
+  // (never an out-of-bounds access), and the runtime validates the prefix
+  // sums before a launch unless told not to. lse is [headsQ, totalQ].
+  const int *cuSeqlensQ;
+  const int *cuSeqlensK;
+  int totalQ, totalK;
+
   // Dropout (spec has `dropout`): element kept with probability 1 - p, kept
   // values scaled by dropoutScale = 1 / (1 - p). Bits from Philox4x32-10.
   float dropoutP;
