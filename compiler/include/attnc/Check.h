@@ -39,6 +39,35 @@ PagedIndexProblem findPagedIndexProblem(const int32_t *table,
                                         int64_t maxPages, int64_t pageSize,
                                         int64_t pages);
 
+/// The first bad entry of packed prefix sums (a host copy of sequences + 1
+/// entries; `total` rows in the token tensor): entry 0 not 0, an entry
+/// below the one before it, or one past `total`. Attention::run and
+/// `attnc run` word it their way.
+struct PrefixSumProblem {
+  enum Kind { None, First, Decreasing, PastEnd } kind = None;
+  int64_t index = 0, value = 0;
+  explicit operator bool() const { return kind != None; }
+};
+PrefixSumProblem findPrefixSumProblem(const int32_t *cu, int64_t sequences,
+                                      int64_t total);
+/// The longest sequence of valid prefix sums (0 when every one is empty).
+int64_t longestSequence(const int32_t *cu, int64_t sequences);
+
+/// Packed tokens [total, heads, dim] (host, row-major) as the padded dense
+/// [sequences, heads, maxLen, dim] the reference takes (rows past a
+/// sequence's length zero), and dense [sequences, heads, maxLen, dim] back
+/// to [total, heads, dim] (rows past the last sequence zero). `cu` valid.
+std::vector<double> unpackSequences(const std::vector<double> &tokens,
+                                    int64_t heads, int64_t dim,
+                                    const std::vector<int32_t> &cu,
+                                    int64_t maxLen);
+std::vector<double> packSequences(const std::vector<double> &dense,
+                                  int64_t heads, int64_t dim,
+                                  const std::vector<int32_t> &cu,
+                                  int64_t maxLen, int64_t total);
+/// The lengths cu[b + 1] - cu[b] of valid prefix sums.
+std::vector<int> sequenceLengths(const std::vector<int32_t> &cu);
+
 /// The logical [batch, heads, maxPages * pageSize, dim] K or V of a paged
 /// cache [pages, pageSize, heads, dim] (host copies, row-major): key j of
 /// batch b is row j % pageSize of page table[b * maxPages + j / pageSize];

@@ -52,6 +52,10 @@ struct FwdProblem {
   /// Paged K/V: batch b has seqLensK[b] keys (the rest do not exist, and
   /// the masks align at it); empty: every batch has seqK.
   std::vector<int> seqLensK;
+  /// Packed sequences: batch b has seqLensQ[b] queries (rows past it do not
+  /// exist: no key allowed, so O = 0 and LSE = -inf) and the masks align at
+  /// it; empty: every batch has seqQ.
+  std::vector<int> seqLensQ;
 
   bool blockSparse = false;
   std::vector<unsigned char> blockLayout;
@@ -79,7 +83,10 @@ inline bool allowed(const FwdProblem &pr, int b, int h, int i, int j) {
   const long long keys = pr.seqLensK.empty() ? pr.seqK : pr.seqLensK[b];
   if (j >= keys)
     return false;
-  band.diag = keys - pr.seqQ;
+  // Packed sequences: a query past its sequence does not exist (no key).
+  if (!pr.seqLensQ.empty() && i >= pr.seqLensQ[b])
+    return false;
+  band.diag = keys - (pr.seqLensQ.empty() ? pr.seqQ : pr.seqLensQ[b]);
   if (!band.allows(i, j))
     return false;
   if (!pr.kvLengths.empty() && !masks::lengthAllows(j, pr.kvLengths[b]))

@@ -49,12 +49,17 @@ struct TensorArg {
   /// The common [batch, seq, heads, dim] memory layout, viewed as
   /// [batch, heads, seq, dim].
   static TensorArg bshd(const void *data, const int64_t (&bhsdShape)[4]);
+  /// Packed tokens [total, heads, dim] (FlashAttention's varlen layout,
+  /// contiguous), viewed as the one batch [1, heads, total, dim].
+  static TensorArg packed(const void *data, int64_t total, int64_t heads,
+                          int64_t dim);
 };
 
 struct RunArgs {
   TensorArg q, k, v;
   TensorArg o;           // written; same element type as q
   float *lse = nullptr;  // [batch, headsQ, seqQ] contiguous, or null
+                         // (packed: [headsQ, totalQ])
   const int32_t *kvLengths = nullptr;      // [batch], spec with lengths(...)
   const uint8_t *blockLayout = nullptr;    // spec with blocks(...)
   int64_t layoutShape[3] = {0, 0, 0};      // [1 or headsQ, qBlocks, kBlocks]
@@ -69,7 +74,21 @@ struct RunArgs {
   const int32_t *blockTable = nullptr;
   int64_t maxPages = 0;
   const int32_t *seqLensK = nullptr;
-  bool trustIndices = false;
+  // Packed variable-length sequences (spec with packed(...)): q, k, v, o are
+  // token tensors [total, heads, dim] passed as TensorArg::packed (logical
+  // [1, heads, total, dim]); cuSeqlensQ / cuSeqlensK are [sequences + 1]
+  // int32 prefix sums on the device (sequence b has query rows
+  // [cuSeqlensQ[b], cuSeqlensQ[b + 1]) and key rows likewise); lse is
+  // [headsQ, totalQ]. run() copies the prefix sums to the host and checks
+  // them (first entry 0, never decreasing, last at most the token count)
+  // and takes the longest sequences from them; maxSeqlenQ / maxSeqlenK,
+  // when set, must be at least those. With trustIndices both must be set
+  // (the kernel clamps every bound: no out-of-bounds access, but wrong
+  // results if the prefix sums are wrong). Padding launches no work.
+  const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr;
+  int64_t sequences = 0;
+  int64_t maxSeqlenQ = 0, maxSeqlenK = 0;
+  bool trustIndices = false; // paged and packed index inputs
   void *stream = nullptr;                  // CUstream; null = default stream
   struct RunReport *report = nullptr;      // when set: what the launch did
 };

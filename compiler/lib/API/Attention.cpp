@@ -55,6 +55,12 @@ TensorArg TensorArg::bshd(const void *data, const int64_t (&s)[4]) {
   return t;
 }
 
+TensorArg TensorArg::packed(const void *data, int64_t total, int64_t heads,
+                            int64_t dim) {
+  const int64_t s[4] = {1, heads, total, dim};
+  return bshd(data, s);
+}
+
 const char *attnc::version() { return attncVersion(); }
 
 namespace {
@@ -338,9 +344,100 @@ public:
     return success();
   }
 
+  /// The prefix sums of a packed run, read back and checked; the longest
+  /// query and key sequences (at least the caller's maxSeqlenQ/K if set).
+  Status checkPrefixSums(const RunArgs &a, int64_t totalQ, int64_t totalK,
+                         int64_t &maxQ, int64_t &maxK) const {
+    const size_t entries = size_t(a.sequences + 1);
+    std::vector<int32_t> cuQ(entries), cuK(entries);
+    CUstream stream = static_cast<CUstream>(a.stream);
+    ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, cuQ.data(), a.cuSeqlensQ,
+                                     entries * 4, stream));
+    ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, cuK.data(), a.cuSeqlensK,
+                                     entries * 4, stream));
+    const char *names[2] = {"cuSeqlensQ", "cuSeqlensK"};
+    const int64_t totals[2] = {totalQ, totalK};
+    const std::vector<int32_t> *cus[2] = {&cuQ, &cuK};
+    int64_t *maxes[2] = {&maxQ, &maxK};
+    const int64_t given[2] = {a.maxSeqlenQ, a.maxSeqlenK};
+    for (int i = 0; i < 2; ++i) {
+      const int32_t *cu = cus[i]->data();
+      const PrefixSumProblem bad =
+          findPrefixSumProblem(cu, a.sequences, totals[i]);
+      const std::string at = std::string(names[i]) + "[" +
+                             std::to_string(bad.index) + "] = " +
+                             std::to_string(bad.value);
+      if (bad.kind == PrefixSumProblem::First)
+        return invalid(at + ": prefix sums start at 0");
+      if (bad.kind == PrefixSumProblem::Decreasing)
+        return invalid(at + " is below the entry before it (" +
+                       std::to_string(cu[bad.index - 1]) +
+                       "): prefix sums never decrease");
+      if (bad.kind == PrefixSumProblem::PastEnd)
+        return invalid(at + " is past the " + std::to_string(totals[i]) +
+                       " tokens of " + (i == 0 ? "q" : "k/v"));
+      const int64_t longest = longestSequence(cu, a.sequences);
+      if (given[i] && given[i] < longest)
+        return invalid(std::string(i == 0 ? "maxSeqlenQ" : "maxSeqlenK") +
+                       " = " + std::to_string(given[i]) +
+                       " is below the longest sequence (" +
+                       std::to_string(longest) + ")");
+      *maxes[i] = given[i] ? given[i] : longest;
+    }
+    return success();
+  }
+
+  /// Packed sequences: checks the token tensors and prefix sums and gives
+  /// the grid's batch (sequences) and longest query / key sequences.
+  Status checkPacked(const RunArgs &a, int64_t &b, int64_t &n,
+                     int64_t &m) const {
+    if (!a.cuSeqlensQ || !a.cuSeqlensK)
+      return invalid(std::string(a.cuSeqlensQ ? "cuSeqlensK" : "cuSeqlensQ") +
+                     ": the spec reads packed sequences; pass a device array "
+                     "of sequences + 1 int32 prefix sums");
+    if (a.sequences < 1 || a.sequences > kMaxBatch)
+      return invalid("sequences: " + std::to_string(a.sequences) +
+                     " must be in [1, " + std::to_string(kMaxBatch) + "]");
+    if (kernel_.info.packedSequences >= 0 &&
+        a.sequences != kernel_.info.packedSequences)
+      return invalid("sequences: " + std::to_string(a.sequences) +
+                     " but the spec fixes it to " +
+                     std::to_string(kernel_.info.packedSequences) +
+                     " (its prefix sums have that many entries + 1)");
+    if (a.maxSeqlenQ < 0 || a.maxSeqlenK < 0 || a.maxSeqlenQ > kMaxSeqLen ||
+        a.maxSeqlenK > kMaxSeqLen)
+      return invalid("maxSeqlenQ / maxSeqlenK (" +
+                     std::to_string(a.maxSeqlenQ) + " / " +
+                     std::to_string(a.maxSeqlenK) +
+                     ") must be in [0, 2^30]");
+    b = a.sequences;
+    if (a.trustIndices) {
+      if (a.maxSeqlenQ < 1 || a.maxSeqlenK < 1)
+        return invalid("maxSeqlenQ / maxSeqlenK: trustIndices needs the "
+                       "longest query and key sequences (>= 1)");
+      n = a.maxSeqlenQ, m = a.maxSeqlenK;
+    } else {
+      ATTNC_RETURN_IF_ERROR(
+          checkPrefixSums(a, a.q.shape[2], a.k.shape[2], n, m));
+    }
+    n = std::max<int64_t>(n, 1), m = std::max<int64_t>(m, 1);
+    return success();
+  }
+
   Status run(const RunArgs &a) const override {
     const KernelInfo &k = kernel_.info;
     int eb = elementBytes(k.element);
+    if (k.packed) {
+      const TensorArg *t[4] = {&a.q, &a.k, &a.v, &a.o};
+      const char *names[4] = {"q", "k", "v", "o"};
+      for (int i = 0; i < 4; ++i)
+        if (t[i]->shape[0] != 1)
+          return invalid(std::string(names[i]) +
+                         ": packed tokens [total, heads, dim] are one batch "
+                         "(TensorArg::packed: logical [1, heads, total, "
+                         "dim]), got batch " +
+                         std::to_string(t[i]->shape[0]));
+    }
     ATTNC_RETURN_IF_ERROR(checkTensor("q", a.q, k.qShape, eb));
     const auto &kvDims = k.paged ? kCacheDimNames : kDimNames;
     ATTNC_RETURN_IF_ERROR(checkTensor("k", a.k, k.kShape, eb, kvDims));
@@ -379,6 +476,8 @@ public:
       if (!a.trustIndices)
         ATTNC_RETURN_IF_ERROR(checkPagedIndices(a, b, a.k.shape[0],
                                                 a.k.shape[1]));
+    } else if (k.packed) {
+      // Checked below, after the shapes they are read with.
     } else if (a.k.shape[0] != b || a.v.shape[0] != b)
       return invalid("k/v: batch " + std::to_string(a.k.shape[0]) + "/" +
                      std::to_string(a.v.shape[0]) + " differs from q's " +
@@ -393,6 +492,11 @@ public:
                      std::to_string(a.k.shape[3]) + "/" +
                      std::to_string(a.v.shape[3]) + " differ from the spec's " +
                      std::to_string(k.headDim));
+    int64_t totalQ = 0, totalK = 0;
+    if (k.packed) {
+      totalQ = n, totalK = m;
+      ATTNC_RETURN_IF_ERROR(checkPacked(a, b, n, m));
+    }
     if (hq % hk != 0)
       return invalid("q has " + std::to_string(hq) +
                      " heads, not a multiple of the " + std::to_string(hk) +
@@ -432,6 +536,13 @@ public:
     p.oStrideS = a.o.strides[2];
     p.lseStrideB = hq * n;
     p.lseStrideH = n;
+    if (k.packed) { // tokens [total, heads, dim]; lse [headsQ, totalQ]
+      p.cuSeqlensQ = a.cuSeqlensQ;
+      p.cuSeqlensK = a.cuSeqlensK;
+      p.totalQ = int(totalQ), p.totalK = int(totalK);
+      p.lseStrideB = 0;
+      p.lseStrideH = totalQ;
+    }
     p.batch = int(b), p.headsQ = int(hq), p.headsKV = int(hk);
     p.seqQ = int(n), p.seqK = int(m);
     // The kernel hands scoreMod the scaled score s = scale * q.k.
@@ -477,7 +588,7 @@ public:
     p.offset = a.offset;
 
     const LoadedKernel *use = &loaded_;
-    if (wantsDecode(n)) {
+    if (!k.packed && wantsDecode(n)) {
       Expected<const LoadedKernel *> d = decodeKernel(n * (hq / hk));
       if (!d)
         return d.takeError();

@@ -40,6 +40,61 @@ PagedIndexProblem attnc::findPagedIndexProblem(const int32_t *table,
   return {};
 }
 
+PrefixSumProblem attnc::findPrefixSumProblem(const int32_t *cu,
+                                             int64_t sequences, int64_t total) {
+  if (cu[0] != 0)
+    return {PrefixSumProblem::First, 0, cu[0]};
+  for (int64_t b = 1; b <= sequences; ++b) {
+    if (cu[b] < cu[b - 1])
+      return {PrefixSumProblem::Decreasing, b, cu[b]};
+    if (cu[b] > total)
+      return {PrefixSumProblem::PastEnd, b, cu[b]};
+  }
+  return {};
+}
+
+int64_t attnc::longestSequence(const int32_t *cu, int64_t sequences) {
+  int64_t longest = 0;
+  for (int64_t b = 0; b < sequences; ++b)
+    longest = std::max<int64_t>(longest, int64_t(cu[b + 1]) - cu[b]);
+  return longest;
+}
+
+std::vector<int> attnc::sequenceLengths(const std::vector<int32_t> &cu) {
+  std::vector<int> lens;
+  for (size_t b = 0; b + 1 < cu.size(); ++b)
+    lens.push_back(cu[b + 1] - cu[b]);
+  return lens;
+}
+
+std::vector<double> attnc::unpackSequences(const std::vector<double> &tokens,
+                                           int64_t heads, int64_t dim,
+                                           const std::vector<int32_t> &cu,
+                                           int64_t maxLen) {
+  const int64_t batch = int64_t(cu.size()) - 1;
+  std::vector<double> out(size_t(batch * heads * maxLen * dim), 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < cu[size_t(b + 1)] - cu[size_t(b)]; ++i)
+      for (int64_t h = 0; h < heads; ++h)
+        std::copy_n(tokens.data() + ((cu[size_t(b)] + i) * heads + h) * dim,
+                    dim, out.data() + ((b * heads + h) * maxLen + i) * dim);
+  return out;
+}
+
+std::vector<double> attnc::packSequences(const std::vector<double> &dense,
+                                         int64_t heads, int64_t dim,
+                                         const std::vector<int32_t> &cu,
+                                         int64_t maxLen, int64_t total) {
+  const int64_t batch = int64_t(cu.size()) - 1;
+  std::vector<double> out(size_t(total * heads * dim), 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < cu[size_t(b + 1)] - cu[size_t(b)]; ++i)
+      for (int64_t h = 0; h < heads; ++h)
+        std::copy_n(dense.data() + ((b * heads + h) * maxLen + i) * dim, dim,
+                    out.data() + ((cu[size_t(b)] + i) * heads + h) * dim);
+  return out;
+}
+
 std::vector<double> attnc::gatherPaged(const std::vector<double> &cache,
                                        int64_t pageSize, int64_t heads,
                                        int64_t dim,
