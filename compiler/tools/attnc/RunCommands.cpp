@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "RunCommands.h"
 
+#include "attn/Kernel/Params.h"
 #include "attn/Model/IoModel.h"
 #include "attn/Model/Target.h"
 #include "attnc/Check.h"
@@ -149,19 +150,23 @@ bool sameOutput(const std::string &a, const std::string &b) {
   return a == b || canonical(a) == canonical(b);
 }
 
+/// A tensor .npy of the spec's element type: rank 4 [batch, heads, seq,
+/// dim], or rank 3 [total, heads, dim] for packed sequences.
 Expected<HostTensor> loadTensor(const std::string &what,
                                 const std::string &path, ElementType e,
-                                bool bf16AsU2) {
+                                bool bf16AsU2, bool packed = false) {
   NpyReadOptions ro;
   ro.u2IsBF16 = bf16AsU2;
   Expected<NpyArray> a = readNpy(path, ro);
   if (!a)
     return a.takeError().addContext("--" + what);
-  if (a->shape.size() != 4)
+  if (a->shape.size() != (packed ? 3u : 4u))
     return makeError(ErrorCode::InvalidArgument,
-                     "--" + what + " " + path + ": expected a rank-4 array " +
-                         "[batch, heads, seq, dim], got rank " +
-                         std::to_string(a->shape.size()));
+                     "--" + what + " " + path + ": expected a rank-" +
+                         (packed ? "3 array [total, heads, dim] (the spec's "
+                                   "sequences are packed)"
+                                 : "4 array [batch, heads, seq, dim]") +
+                         ", got rank " + std::to_string(a->shape.size()));
   if (a->dtype != dtypeOf(e))
     return makeError(
         ErrorCode::InvalidArgument,
@@ -214,6 +219,43 @@ bool readIndexNpy(const char *flag, const std::string &path, int64_t batch,
   if (columns)
     *columns = rank == 2 ? a->shape[1] : 1;
   return true;
+}
+
+/// `attnc run -v`: the compiled kernel and what the launch did.
+void reportLaunch(const Attention &attn, const RunReport &launched) {
+  const KernelInfo &info = attn.info();
+  std::cerr << "attnc: " << info.kernelName << " tiles " << info.blockM << "x"
+            << info.blockN << ", " << info.warps << " warps, " << info.stages
+            << " stages, " << info.smemBytes << " B shared memory; "
+            << attn.provenance() << "\n";
+  std::cerr << "attnc: launched " << launched.kernelName << " ("
+            << launched.family << ") tiles " << launched.blockM << "x"
+            << launched.blockN << " w" << launched.warps << " s"
+            << launched.stages << ", grid " << launched.grid[0] << "x"
+            << launched.grid[1] << "x" << launched.grid[2] << ", "
+            << launched.splits << " split" << (launched.splits == 1 ? "" : "s");
+  if (launched.workspaceBytes)
+    std::cerr << ", workspace " << launched.workspaceBytes << " B";
+  std::cerr << "\n";
+}
+
+/// Prefix sums of `lengths` (packed sequences).
+std::vector<int32_t> prefixSums(const std::vector<int64_t> &lengths) {
+  std::vector<int32_t> cu(1, 0);
+  for (int64_t l : lengths)
+    cu.push_back(int32_t(cu.back() + l));
+  return cu;
+}
+
+/// Random packed lengths for --shape: sequence 0 has `longest`, the others
+/// a random length in [0, longest] (so empty and short sequences occur).
+std::vector<int64_t> randomLengths(int64_t batch, int64_t longest,
+                                   uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> lens;
+  for (int64_t i = 0; i < batch; ++i)
+    lens.push_back(i == 0 ? longest : int64_t(rng() % uint64_t(longest + 1)));
+  return lens;
 }
 
 /// Page ids 0 .. pages-1 in a shuffled order (random paged inputs).
@@ -272,6 +314,269 @@ compileForTool(const std::string &spec, CompileOptions co, bool verbose) {
   return compileFile(spec, co);
 }
 
+/// `attnc run` on a spec with packed(...) views: q, k, v are token tensors
+/// [total, heads, dim] cut by the prefix sums of --cu-seqlens-q/-k, or
+/// --shape b,hq,hk,n,m makes random ones (sequence 0 has n queries and m
+/// keys, the others random lengths in [0, n] and [0, m]). The output is
+/// [total_q, hq, dv], the log-sum-exp [hq, total_q].
+static int runPacked(const RunOptions &o, const Attention &attn,
+                     const Shape &s, bool random, KernelCache *fillCache) {
+  const KernelInfo &info = attn.info();
+  const ElementType e = info.element;
+  if (!o.lengths.empty() || !o.blockTable.empty() || !o.seqLens.empty())
+    return fail("--lengths/--block-table/--seq-lens: the spec's sequences are "
+                "packed (no lengths(...) mask, no paged(...) view); they would "
+                "not be used");
+  if (info.blockSparse)
+    return fail("attnc run does not take a block layout for packed sequences "
+                "yet; run blocks(...) with packed sequences through the C++ "
+                "API (RunArgs::blockLayout)");
+  if (random && (!o.cuSeqlensQ.empty() || !o.cuSeqlensK.empty()))
+    return fail("--shape makes random packed sequences; --cu-seqlens-q/-k go "
+                "with --q/--k/--v");
+  if (!random && (o.cuSeqlensQ.empty() || o.cuSeqlensK.empty()))
+    return fail("the spec reads packed sequences: pass --cu-seqlens-q CQ.npy "
+                "and --cu-seqlens-k CK.npy (int32 [b + 1] prefix sums) with "
+                "--q/--k/--v as [total, heads, dim]");
+  HostTensor q, k, v;
+  std::vector<int32_t> cuQ, cuK;
+  const std::string where = random ? "--shape " + o.shape.front() + ": " : "";
+  if (random) {
+    cuQ = prefixSums(randomLengths(s.batch, s.seqQ, o.dataSeed + 19));
+    cuK = prefixSums(randomLengths(s.batch, s.seqK, o.dataSeed + 23));
+    if (s.batch > kMaxBatch)
+      return fail(where + std::to_string(s.batch) +
+                  " sequences exceed the grid limit " +
+                  std::to_string(kMaxBatch));
+  } else {
+    for (auto [what, path, t] :
+         {std::tuple{"q", &o.q, &q}, {"k", &o.k, &k}, {"v", &o.v, &v}}) {
+      Expected<HostTensor> r = loadTensor(what, *path, e, o.bf16AsU2, true);
+      if (!r)
+        return fail(r.error());
+      *t = std::move(*r);
+    }
+    for (auto [flag, path, cu] :
+         {std::tuple{"--cu-seqlens-q", &o.cuSeqlensQ, &cuQ},
+          {"--cu-seqlens-k", &o.cuSeqlensK, &cuK}}) {
+      Expected<NpyArray> a = readNpy(*path);
+      if (!a)
+        return fail(a.takeError().addContext(flag));
+      if (a->dtype != DType::I32 || a->shape.size() != 1 || a->shape[0] < 2 ||
+          a->shape[0] - 1 > kMaxBatch)
+        return fail(std::string(flag) + " " + *path +
+                    ": expected int32 prefix sums [b + 1] with 1 <= b <= " +
+                    std::to_string(kMaxBatch) + ", got " +
+                    dtypeName(a->dtype) + " " + fmtShape(a->shape));
+      cu->resize(size_t(a->shape[0]));
+      std::memcpy(cu->data(), a->data.data(), cu->size() * 4);
+    }
+    if (cuQ.size() != cuK.size())
+      return fail("--cu-seqlens-q has " + std::to_string(cuQ.size() - 1) +
+                  " sequences but --cu-seqlens-k " +
+                  std::to_string(cuK.size() - 1));
+  }
+  const int64_t b = int64_t(cuQ.size()) - 1;
+  const int64_t totalQ = random ? cuQ.back() : q.shape[0];
+  const int64_t totalK = random ? cuK.back() : k.shape[0];
+  const int64_t hq = random ? s.headsQ : q.shape[1];
+  const int64_t hk = random ? s.headsKV : k.shape[1];
+  if (random) {
+    // At least one token each, so the tensors exist (empty batches still run).
+    q.shape = {std::max<int64_t>(totalQ, 1), hq, info.headDim};
+    k.shape = {std::max<int64_t>(totalK, 1), hk, info.headDim};
+    v.shape = {std::max<int64_t>(totalK, 1), hk, info.headDimV};
+  }
+  // The tensors against the spec and each other.
+  const char *dimName[3] = {"total", "heads", "head dim"};
+  struct Want {
+    const char *tensor;
+    const HostTensor *t;
+    int64_t dims[3];
+    const char *from[3];
+  } wants[] = {
+      {"q", &q, {q.shape[0], hq, info.headDim}, {"q", "q", "the spec"}},
+      {"k", &k, {k.shape[0], hk, info.headDim}, {"k", "k", "the spec"}},
+      {"v", &v, {k.shape[0], hk, info.headDimV}, {"k", "k", "the spec"}},
+  };
+  // Where the spec fixes a size (tokens bf16[1000, 32, 128]), the spec's
+  // wins; info.qShape is [1, heads, total, dim].
+  const int64_t *fixed[3] = {info.qShape, info.kShape, info.vShape};
+  for (int t = 0; t < 3; ++t)
+    for (int dim : {0, 1})
+      if (fixed[t][dim == 0 ? 2 : 1] >= 0) {
+        wants[t].dims[dim] = fixed[t][dim == 0 ? 2 : 1];
+        wants[t].from[dim] = "the spec";
+      }
+  if (info.packedSequences >= 0 && b != info.packedSequences)
+    return fail((random ? where : std::string("--cu-seqlens-q: ")) +
+                std::to_string(b) + " sequences but the spec fixes " +
+                std::to_string(info.packedSequences));
+  for (const Want &w : wants)
+    for (int d = 0; d < 3; ++d)
+      if (w.t->shape[d] != w.dims[d])
+        return fail((random ? where : std::string("--")) + w.tensor +
+                    ": dimension " + std::to_string(d) + " (" + dimName[d] +
+                    ") is " + std::to_string(w.t->shape[d]) + " but " +
+                    (std::string(w.from[d]) == w.tensor
+                         ? std::string("")
+                         : std::string(w.from[d]) + "'s is ") +
+                    std::to_string(w.dims[d]) + "; " + w.tensor + " " +
+                    fmtShape(w.t->shape));
+  if (hk <= 0 || hq % hk != 0)
+    return fail((random ? where : std::string("--k: ")) + std::to_string(hk) +
+                " key/value heads do not divide the " + std::to_string(hq) +
+                " query heads");
+  for (const HostTensor *t : {&q, &k, &v})
+    for (int64_t d : t->shape)
+      if (d > std::numeric_limits<int32_t>::max())
+        return fail((random ? where : std::string("--")) +
+                    (t == &q ? "q" : t == &k ? "k" : "v") + ": shape " +
+                    fmtShape(t->shape) + " has a dimension over 2^31-1");
+  for (auto [flag, cu, total] :
+       {std::tuple{"--cu-seqlens-q", &cuQ, totalQ},
+        {"--cu-seqlens-k", &cuK, totalK}}) {
+    const PrefixSumProblem bad =
+        findPrefixSumProblem(cu->data(), b, total);
+    const std::string at = std::string(flag) + ": entry " +
+                           std::to_string(bad.index) + " is " +
+                           std::to_string(bad.value);
+    if (bad.kind == PrefixSumProblem::First)
+      return fail(at + "; prefix sums start at 0");
+    if (bad.kind == PrefixSumProblem::Decreasing)
+      return fail(at + ", below the entry before it (" +
+                  std::to_string((*cu)[size_t(bad.index - 1)]) +
+                  "); prefix sums never decrease");
+    if (bad.kind == PrefixSumProblem::PastEnd)
+      return fail(at + ", past the " + std::to_string(total) + " tokens of " +
+                  (cu == &cuQ ? "q" : "k/v"));
+  }
+  const int64_t maxQ = std::max<int64_t>(longestSequence(cuQ.data(), b), 1);
+  const int64_t maxK = std::max<int64_t>(longestSequence(cuK.data(), b), 1);
+
+  // Device buffers; the output is poisoned (NaN) so unwritten elements show.
+  Expected<DeviceBuffer> dq = DeviceBuffer(), dk = DeviceBuffer(),
+                         dv = DeviceBuffer();
+  if (random) {
+    for (auto [what, t, buf, stream] : {std::tuple{"q", &q, &dq, 0u},
+                                        {"k", &k, &dk, 1u},
+                                        {"v", &v, &dv, 2u}}) {
+      *buf = randomOnDevice(where + what, t->shape, e, o.dataSeed, stream,
+                            o.verbose, fillCache);
+      if (!*buf)
+        return fail(buf->error());
+      if (o.check) {
+        Expected<HostTensor> host = download(**buf, t->shape, e);
+        if (!host)
+          return fail(host.error());
+        *t = std::move(*host);
+      }
+    }
+  } else {
+    dq = upload(q.raw.data.data(), q.raw.data.size());
+    dk = upload(k.raw.data.data(), k.raw.data.size());
+    dv = upload(v.raw.data.data(), v.raw.data.size());
+    if (!dq || !dk || !dv)
+      return fail(!dq ? dq.error() : !dk ? dk.error() : dv.error());
+  }
+  const size_t eb = size_t(elementBytes(e));
+  size_t oElements = 0, oBytes = 0, lseElements = 0, lseBytes = 0;
+  if (!tensorBytes({q.shape[0], hq, info.headDimV}, eb, oElements, oBytes) ||
+      !tensorBytes({hq, q.shape[0]}, 4, lseElements, lseBytes))
+    return fail("the output has more than 2^62 bytes");
+  auto dout = DeviceBuffer::allocate(oBytes);
+  auto dlse = DeviceBuffer::allocate(lseBytes);
+  if (!dout || !dlse)
+    return fail(!dout ? dout.error() : dlse.error());
+  if (Status st = dout->fill(0xff); !st)
+    return fail(st.error());
+  if (Status st = dlse->fill(0xff); !st)
+    return fail(st.error());
+  Expected<DeviceBuffer> dcuQ = upload(cuQ.data(), cuQ.size() * 4);
+  Expected<DeviceBuffer> dcuK = upload(cuK.data(), cuK.size() * 4);
+  if (!dcuQ || !dcuK)
+    return fail(!dcuQ ? dcuQ.error() : dcuK.error());
+
+  RunArgs args;
+  args.q = TensorArg::packed(dq->data(), q.shape[0], hq, info.headDim);
+  args.k = TensorArg::packed(dk->data(), k.shape[0], hk, info.headDim);
+  args.v = TensorArg::packed(dv->data(), v.shape[0], hk, info.headDimV);
+  args.o = TensorArg::packed(dout->data(), q.shape[0], hq, info.headDimV);
+  args.lse = static_cast<float *>(dlse->data());
+  args.cuSeqlensQ = static_cast<const int32_t *>(dcuQ->data());
+  args.cuSeqlensK = static_cast<const int32_t *>(dcuK->data());
+  args.sequences = b;
+  args.maxSeqlenQ = maxQ, args.maxSeqlenK = maxK;
+  args.trustIndices = true; // checked above, on these very host copies
+  args.seed = o.seed;
+  args.offset = o.offset;
+  RunReport launched;
+  args.report = &launched;
+  if (Status st = attn.run(args); !st)
+    return fail(st.error());
+  NpyArray out;
+  out.dtype = dtypeOf(e);
+  out.shape = {q.shape[0], hq, info.headDimV};
+  out.data.resize(oBytes);
+  std::vector<float> lse(lseElements);
+  // Copying back also waits for the kernel, so a failed launch shows here.
+  if (Status st = dout->copyToHost(out.data.data(), oBytes); !st)
+    return fail(st.error());
+  if (Status st = dlse->copyToHost(lse.data(), lseBytes); !st)
+    return fail(st.error());
+  if (o.verbose)
+    reportLaunch(attn, launched);
+  NpyWriteOptions wo;
+  wo.bf16AsU2 = o.bf16AsU2;
+  NpyArray lseArray;
+  std::vector<std::pair<std::string, const NpyArray *>> files;
+  if (!o.out.empty())
+    files.push_back({o.out, &out});
+  if (!o.lse.empty()) {
+    lseArray = fromFloats(lse.data(), {hq, q.shape[0]}, DType::F32);
+    files.push_back({o.lse, &lseArray});
+  }
+  if (!files.empty())
+    if (Status st = writeNpyFiles(files, wo); !st)
+      return fail(st.error());
+  const std::string summary = info.specName + " " + std::to_string(b) +
+                              " packed sequences, q " + fmtShape(q.shape) +
+                              " k " + fmtShape(k.shape) + " (longest " +
+                              std::to_string(maxQ) + " / " +
+                              std::to_string(maxK) + ")";
+  if (!o.check) {
+    if (o.out.empty())
+      std::cout << "ran " << info.kernelName << " on " << summary
+                << "; no -o given, output not written\n";
+    return 0;
+  }
+  // The float64 reference on the padded [b, h, longest, d] form, each
+  // sequence at its own lengths; the kernel's rows are unpacked likewise
+  // (rows past a sequence do not exist: O = 0, LSE = -inf on both sides).
+  std::vector<float> of = toFloatVector(out);
+  std::vector<double> od(of.begin(), of.end());
+  const int64_t layoutShape[3] = {0, 0, 0};
+  ref::FwdProblem problem =
+      referenceProblem(attn, int(b), int(hq), int(hk), int(maxQ), int(maxK),
+                       {}, {}, layoutShape, o.seed, o.offset);
+  problem.seqLensQ = sequenceLengths(cuQ);
+  problem.seqLensK = sequenceLengths(cuK);
+  std::vector<float> lseDense(size_t(b * hq * maxQ),
+                              -std::numeric_limits<float>::infinity());
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t h = 0; h < hq; ++h)
+      for (int64_t i = 0; i < cuQ[size_t(bi + 1)] - cuQ[size_t(bi)]; ++i)
+        lseDense[size_t((bi * hq + h) * maxQ + i)] =
+            lse[size_t(h * q.shape[0] + cuQ[size_t(bi)] + i)];
+  CheckResult r = checkForward(
+      problem, e, unpackSequences(q.value, hq, info.headDim, cuQ, maxQ),
+      unpackSequences(k.value, hk, info.headDim, cuK, maxK),
+      unpackSequences(v.value, hk, info.headDimV, cuK, maxK),
+      unpackSequences(od, hq, info.headDimV, cuQ, maxQ), &lseDense);
+  std::cout << summary << ": " << r.summary() << "\n";
+  return r.ok ? 0 : 1;
+}
+
 int attnc::tool::runRun(const RunOptions &o) {
   // Flags that contradict each other are refused before anything is
   // compiled.
@@ -299,6 +604,14 @@ int attnc::tool::runRun(const RunOptions &o) {
   const KernelInfo &info = attn.info();
   ElementType e = info.element;
   std::unique_ptr<KernelCache> fillCache = memoryCacheIf(o.compile);
+  if (!random && (o.q.empty() || o.k.empty() || o.v.empty()))
+    return fail("--q, --k and --v (.npy files) are required unless --shape "
+                "asks for random inputs");
+  if (info.packed)
+    return runPacked(o, attn, s, random, fillCache.get());
+  if (!o.cuSeqlensQ.empty() || !o.cuSeqlensK.empty())
+    return fail("--cu-seqlens-q/-k: the spec's sequences are not packed (no "
+                "packed(...) view); they would not be used");
   if (!random && (o.q.empty() || o.k.empty() || o.v.empty()))
     return fail("--q, --k and --v (.npy files) are required unless --shape "
                 "asks for random inputs");
@@ -624,21 +937,8 @@ int attnc::tool::runRun(const RunOptions &o) {
       return fail(st.error());
   }
 
-  if (o.verbose) {
-    std::cerr << "attnc: " << info.kernelName << " tiles " << info.blockM
-              << "x" << info.blockN << ", " << info.warps << " warps, "
-              << info.stages << " stages, " << info.smemBytes
-              << " B shared memory; " << attn.provenance() << "\n";
-    std::cerr << "attnc: launched " << launched.kernelName << " ("
-              << launched.family << ") tiles " << launched.blockM << "x"
-              << launched.blockN << " w" << launched.warps << " s"
-              << launched.stages << ", grid " << launched.grid[0] << "x"
-              << launched.grid[1] << "x" << launched.grid[2] << ", "
-              << launched.splits << " split" << (launched.splits == 1 ? "" : "s");
-    if (launched.workspaceBytes)
-      std::cerr << ", workspace " << launched.workspaceBytes << " B";
-    std::cerr << "\n";
-  }
+  if (o.verbose)
+    reportLaunch(attn, launched);
   NpyWriteOptions wo;
   wo.bf16AsU2 = o.bf16AsU2;
   NpyArray lseArray;
@@ -696,12 +996,36 @@ int attnc::tool::runBench(const BenchOptions &o) {
       return fail(err);
     shapes.push_back(s);
   }
+  // --varlen: the lengths of packed sequences (queries and keys alike).
+  std::vector<int64_t> varlen;
+  if (!o.varlen.empty()) {
+    std::stringstream ss(o.varlen);
+    std::string part;
+    int64_t total = 0;
+    while (std::getline(ss, part, ',')) {
+      char *end = nullptr;
+      long long x = std::strtoll(part.c_str(), &end, 10);
+      if (part.empty() || *end || x < 0 || x > kMaxSeqLen)
+        return fail("bad --varlen '" + o.varlen + "': '" + part +
+                    "' is not a length in [0, 2^30]");
+      varlen.push_back(x);
+      total += x;
+    }
+    if (varlen.empty() || int64_t(varlen.size()) > kMaxBatch ||
+        total > std::numeric_limits<int32_t>::max())
+      return fail("bad --varlen '" + o.varlen + "': 1 to " +
+                  std::to_string(kMaxBatch) +
+                  " sequences of at most 2^31-1 tokens in all");
+  }
   Expected<std::shared_ptr<Attention>> compiled =
       compileForTool(o.spec, o.compile, o.verbose);
   if (!compiled)
     return fail(compiled.error());
   const Attention &attn = **compiled;
   const KernelInfo &info = attn.info();
+  if (!varlen.empty() && !info.packed)
+    return fail("--varlen: the spec's sequences are not packed (no "
+                "packed(...) view)");
   std::unique_ptr<KernelCache> fillCache = memoryCacheIf(o.compile);
   if (info.keyPadding || info.blockSparse)
     return fail("attnc bench times specs without key-length or block-layout "
@@ -723,6 +1047,35 @@ int attnc::tool::runBench(const BenchOptions &o) {
     std::vector<int64_t> kShape = {s.batch, s.headsKV, s.seqK, info.headDim};
     std::vector<int64_t> vShape = {s.batch, s.headsKV, s.seqK, info.headDimV};
     std::vector<int64_t> oShape = {s.batch, s.headsQ, s.seqQ, info.headDimV};
+    // Packed sequences: --varlen's lengths, or b sequences of n queries and
+    // m keys; the tensors are the tokens [total, heads, dim].
+    std::vector<int64_t> lensQ, lensK;
+    std::vector<int32_t> cuQ{0}, cuK{0};
+    int64_t sequences = 0, maxQ = 1, maxK = 1, totalQ = 1, totalK = 1;
+    if (info.packed) {
+      if (!varlen.empty()) {
+        lensQ = lensK = varlen;
+      } else {
+        if (s.batch > kMaxBatch ||
+            s.batch * std::max(s.seqQ, s.seqK) >
+                std::numeric_limits<int32_t>::max())
+          return fail("--shape " + text + ": more than " +
+                      std::to_string(kMaxBatch) +
+                      " sequences or 2^31-1 packed tokens");
+        lensQ.assign(size_t(s.batch), s.seqQ);
+        lensK.assign(size_t(s.batch), s.seqK);
+      }
+      cuQ = prefixSums(lensQ), cuK = prefixSums(lensK);
+      sequences = int64_t(lensQ.size());
+      maxQ = std::max<int64_t>(*std::max_element(lensQ.begin(), lensQ.end()), 1);
+      maxK = std::max<int64_t>(*std::max_element(lensK.begin(), lensK.end()), 1);
+      totalQ = std::max<int64_t>(cuQ.back(), 1);
+      totalK = std::max<int64_t>(cuK.back(), 1);
+      qShape = {totalQ, s.headsQ, info.headDim};
+      kShape = {totalK, s.headsKV, info.headDim};
+      vShape = {totalK, s.headsKV, info.headDimV};
+      oShape = {totalQ, s.headsQ, info.headDimV};
+    }
     // Paged K/V: caches of ceil(m / pageSize) pages per sequence, the table
     // a shuffled permutation, every sequence m keys long.
     const int64_t pageSize = info.pageSize;
@@ -742,7 +1095,10 @@ int attnc::tool::runBench(const BenchOptions &o) {
         !tensorBytes(kShape, eb, elements, kBytes) ||
         !tensorBytes(vShape, eb, elements, vBytes) ||
         !tensorBytes(oShape, eb, elements, oBytes) ||
-        !tensorBytes({s.batch, s.headsQ, s.seqQ}, 4, elements, lseBytes))
+        !tensorBytes(info.packed ? std::vector<int64_t>{s.headsQ, totalQ}
+                                 : std::vector<int64_t>{s.batch, s.headsQ,
+                                                        s.seqQ},
+                     4, elements, lseBytes))
       return fail("--shape " + text +
                   ": the tensors of this shape have more "
                   "than 2^62 bytes");
@@ -778,6 +1134,22 @@ int attnc::tool::runBench(const BenchOptions &o) {
       a.v = TensorArg::contiguous(b0[2].data(), vs);
       a.o = TensorArg::contiguous(b0[3].data(), os);
       a.lse = static_cast<float *>(b0[4].data());
+      if (info.packed) {
+        a.q = TensorArg::packed(b0[0].data(), totalQ, s.headsQ, info.headDim);
+        a.k = TensorArg::packed(b0[1].data(), totalK, s.headsKV, info.headDim);
+        a.v = TensorArg::packed(b0[2].data(), totalK, s.headsKV, info.headDimV);
+        a.o = TensorArg::packed(b0[3].data(), totalQ, s.headsQ, info.headDimV);
+        Expected<DeviceBuffer> cq = upload(cuQ.data(), cuQ.size() * 4);
+        Expected<DeviceBuffer> ck = upload(cuK.data(), cuK.size() * 4);
+        if (!cq || !ck)
+          return fail(!cq ? cq.error() : ck.error());
+        a.cuSeqlensQ = static_cast<const int32_t *>(cq->data());
+        a.cuSeqlensK = static_cast<const int32_t *>(ck->data());
+        a.sequences = sequences;
+        a.maxSeqlenQ = maxQ, a.maxSeqlenK = maxK;
+        bufs.push_back(std::move(*cq));
+        bufs.push_back(std::move(*ck));
+      }
       if (info.paged) {
         Expected<DeviceBuffer> t = upload(table.data(), table.size() * 4);
         Expected<DeviceBuffer> l = upload(seqLens.data(), seqLens.size() * 4);
@@ -797,7 +1169,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
       if (Status st = attn.run(sets[i % kSets]); !st)
         return fail(st.error());
     sets[0].report = nullptr;
-    // The warm-up runs validated the block tables; the timed runs measure
+    // The warm-up runs validated the index inputs; the timed runs measure
     // the kernels, not the host-side check.
     for (RunArgs &a : sets)
       a.trustIndices = true;
@@ -822,17 +1194,34 @@ int attnc::tool::runBench(const BenchOptions &o) {
     // FLOPs as the FlashAttention papers count them: 4 b h n m d, halved
     // when causal.
     double flops = 4.0 * s.batch * s.headsQ * s.seqQ * s.seqK * info.headDim;
+    if (info.packed) { // each sequence at its own lengths
+      flops = 0;
+      for (size_t i = 0; i < lensQ.size(); ++i)
+        flops += 4.0 * s.headsQ * lensQ[i] * lensK[i] * info.headDim;
+    }
     if (info.causal)
       flops /= 2;
     double tflops = flops / (ms * 1e-3) / 1e12;
     // Bytes the kernel must move at least: Q, K, V read once, O and LSE
     // written once; the IO model's report has the tiled figure.
-    double bytes = double(qBytes + kBytes + vBytes + oBytes) +
-                   4.0 * s.batch * s.headsQ * s.seqQ;
+    double bytes = double(qBytes + kBytes + vBytes + oBytes + lseBytes);
     double gbps = bytes / (ms * 1e-3) / 1e9;
-    double predicted =
-        attn.timeLowerBound(s.batch, s.headsQ, s.headsKV, s.seqQ, s.seqK) *
-        1e3;
+    // Packed: the model's bound of the sequences one by one.
+    double predicted = 0;
+    if (info.packed)
+      for (size_t i = 0; i < lensQ.size(); ++i)
+        predicted += lensQ[i] && lensK[i]
+                         ? attn.timeLowerBound(1, s.headsQ, s.headsKV,
+                                               lensQ[i], lensK[i]) * 1e3
+                         : 0.0;
+    else
+      predicted =
+          attn.timeLowerBound(s.batch, s.headsQ, s.headsKV, s.seqQ, s.seqK) *
+          1e3;
+    // The table shows packed runs as sequences x longest lengths.
+    const long long shownB = info.packed ? sequences : s.batch;
+    const long long shownN = info.packed ? maxQ : s.seqQ;
+    const long long shownM = info.packed ? maxK : s.seqK;
     if (o.json)
       std::printf("{\"spec\": \"%s\", \"batch\": %lld, \"heads_q\": %lld, "
                   "\"heads_kv\": %lld, \"seq_q\": %lld, \"seq_k\": %lld, "
@@ -841,20 +1230,23 @@ int attnc::tool::runBench(const BenchOptions &o) {
                   "\"tflops\": %.2f, \"gbps\": %.1f, \"predicted_ms\": %.5f, "
                   "\"iters\": %d, \"device_bytes\": %.0f, \"device\": \"%s\", "
                   "\"family\": \"%s\", \"launched_tiles\": \"%dx%d w%d s%d\", "
-                  "\"splits\": %d}\n",
-                  info.specName.c_str(), (long long)s.batch,
-                  (long long)s.headsQ, (long long)s.headsKV, (long long)s.seqQ,
-                  (long long)s.seqK, info.headDim,
+                  "\"splits\": %d, \"packed\": %s, \"tokens_q\": %lld}\n",
+                  info.specName.c_str(), shownB,
+                  (long long)s.headsQ, (long long)s.headsKV, shownN,
+                  shownM, info.headDim,
                   info.causal ? "true" : "false", info.blockM, info.blockN,
                   info.warps, info.stages, ms, tflops, gbps, predicted,
                   o.iters, bytes, dev->name.c_str(), launched.family.c_str(),
                   launched.blockM, launched.blockN, launched.warps,
-                  launched.stages, launched.splits);
+                  launched.stages, launched.splits,
+                  info.packed ? "true" : "false",
+                  info.packed ? (long long)cuQ.back()
+                              : (long long)(s.batch * s.seqQ));
     else
       std::printf("%-22s %5lld %4lld %4lld %6lld %6lld %9.4f %9.1f %9.1f %11.4f\n",
-                  info.specName.c_str(), (long long)s.batch,
-                  (long long)s.headsQ, (long long)s.headsKV, (long long)s.seqQ,
-                  (long long)s.seqK, ms, tflops, gbps, predicted);
+                  info.specName.c_str(), shownB, (long long)s.headsQ,
+                  (long long)s.headsKV, shownN, shownM, ms, tflops, gbps,
+                  predicted);
     std::fflush(stdout);
   }
   return 0;

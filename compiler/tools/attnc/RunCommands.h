@@ -24,6 +24,7 @@ struct RunOptions {
   std::string q, k, v, out, lse; // .npy paths
   std::string lengths, layout;   // .npy paths, when the spec needs them
   std::string blockTable, seqLens; // .npy paths for paged(...) K/V
+  std::string cuSeqlensQ, cuSeqlensK; // .npy paths for packed(...) views
   bool bf16AsU2 = false;         // read/write bf16 as <u2 (plain NumPy)
   std::vector<std::string> shape; // random inputs instead of files
   uint64_t seed = 0, offset = 0;  // dropout
@@ -36,6 +37,7 @@ struct BenchOptions {
   std::string spec;
   CompileOptions compile; // target, part, kernel, tiles
   std::vector<std::string> shapes;
+  std::string varlen; // packed specs: sequence lengths "L1,L2,..."
   int iters = 30, warmup = 5;
   bool json = false, verbose = false;
 };

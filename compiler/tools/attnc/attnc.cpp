@@ -168,6 +168,12 @@ int main(int argc, char **argv) {
                   "are then the caches [pages, page_size, hk, d]");
   run->add_option("--seq-lens", runOpts.seqLens,
                   "Paged K/V: keys of each sequence .npy (int32 [b])");
+  run->add_option("--cu-seqlens-q", runOpts.cuSeqlensQ,
+                  "Packed sequences: query prefix sums .npy (int32 [b + 1]); "
+                  "--q/-o are then [total_q, hq, d], --lse [hq, total_q]");
+  run->add_option("--cu-seqlens-k", runOpts.cuSeqlensK,
+                  "Packed sequences: key prefix sums .npy (int32 [b + 1]); "
+                  "--k/--v are then [total_k, hk, d]");
   run->add_option("--seed", runOpts.seed, "Dropout seed")->check(kUnsigned64);
   run->add_option("--offset", runOpts.offset, "Dropout offset")
       ->check(kUnsigned64);
@@ -193,6 +199,9 @@ int main(int argc, char **argv) {
       ->required();
   bench->add_option("--shape", benchOpts.shapes, "Sizes b,hq,hk,n,m (repeatable)")
       ->required();
+  bench->add_option("--varlen", benchOpts.varlen,
+                    "Packed specs: sequence lengths L1,L2,... (queries and "
+                    "keys); --shape then gives only the heads");
   bench->add_option("--iters", benchOpts.iters, "Timed runs (median reported)")
       ->capture_default_str()
       ->check(kInteger)
