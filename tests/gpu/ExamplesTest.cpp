@@ -57,6 +57,16 @@ Case exampleCase(const Attention &attn, const std::string &file, int batch,
       lens.push_back(b == 0 ? c.seqQ : b == 1 ? 1 : c.seqQ * 2 / 3 + 1);
     makePaged(c, info.pageSize, lens, c.inputSeed);
   }
+  if (info.packed) {
+    // Packed sequences of n, 1 and about 2n/3 queries against n, 3 and
+    // n/2 + 7 keys (causal: the short ones see few keys or none).
+    std::vector<int32_t> lq, lk;
+    for (int b = 0; b < c.batch; ++b) {
+      lq.push_back(b == 0 ? n : b == 1 ? 1 : n * 2 / 3 + 1);
+      lk.push_back(b == 0 ? n : b == 1 ? 3 : n / 2 + 7);
+    }
+    makePacked(c, lq, lk);
+  }
   if (info.dropout > 0) {
     c.seed = 0x1234567890abull;
     c.offset = 7;

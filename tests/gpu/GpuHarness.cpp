@@ -146,6 +146,18 @@ void makePaged(Case &c, int64_t pageSize, const std::vector<int32_t> &lens,
       c.blockTable[size_t(i * maxPages + j)] = ids[next++];
 }
 
+void makePacked(Case &c, const std::vector<int32_t> &lensQ,
+                const std::vector<int32_t> &lensK) {
+  c.batch = int(lensQ.size());
+  c.seqQ = std::max(1, *std::max_element(lensQ.begin(), lensQ.end()));
+  c.seqK = std::max(1, *std::max_element(lensK.begin(), lensK.end()));
+  for (auto [lens, cu] : {std::pair{&lensQ, &c.cuSeqlensQ}, {&lensK, &c.cuSeqlensK}}) {
+    cu->assign(1, 0);
+    for (int32_t l : *lens)
+      cu->push_back(cu->back() + l);
+  }
+}
+
 std::shared_ptr<Attention> compileSpec(const std::string &text,
                                        const std::string &filename,
                                        const CompileOptions &options) {
@@ -478,8 +490,45 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   }
 
   DeviceTensor dq, dk, dvT, dO;
-  if (!upload(c, el, q, qShape, c.q, dq))
+  const bool packed = info.packed;
+  // Packed: token tensors [rows, heads, dim] with kSpare NaN rows after the
+  // last sequence, viewed as [1, heads, rows, dim] (TensorArg::packed).
+  constexpr int kSpare = 3;
+  if (packed && (c.cuSeqlensQ.size() != size_t(c.batch + 1) ||
+                 c.cuSeqlensK.size() != size_t(c.batch + 1))) {
+    ADD_FAILURE() << c.label << ": the spec reads packed sequences; make the "
+                  << "case with makePacked";
     return false;
+  }
+  const int64_t rowsQ = packed ? int64_t(c.cuSeqlensQ.back()) + kSpare : 0;
+  const int64_t rowsK = packed ? int64_t(c.cuSeqlensK.back()) + kSpare : 0;
+  auto packUpload = [&](const std::vector<double> &dense, int heads, int dim,
+                        int maxLen, const std::vector<int32_t> &cu,
+                        int64_t rows, DeviceTensor &t) {
+    const int64_t ps[4] = {1, heads, rows, dim};
+    t.plan(ps, Layout::bshdLayout());
+    std::vector<uint8_t> host(t.elements * el.bytes(), 0xFF);
+    for (int b = 0; b < c.batch; ++b)
+      for (int i = 0; i < cu[b + 1] - cu[b]; ++i)
+        for (int h = 0; h < heads; ++h)
+          for (int e = 0; e < dim; ++e)
+            el.store(&host[t.offset(0, h, cu[b] + i, e) * el.bytes()],
+                     dense[((size_t(b) * heads + h) * maxLen + i) * dim + e]);
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(host.size());
+    HARNESS_CHECK(buf, "allocating packed tokens");
+    t.buffer = std::move(*buf);
+    HARNESS_CHECK(t.buffer.copyFromHost(host.data(), host.size()),
+                  "copying packed tokens");
+    return true;
+  };
+  if (packed) {
+    if (!packUpload(q, c.headsQ, d, c.seqQ, c.cuSeqlensQ, rowsQ, dq) ||
+        !packUpload(k, c.headsKV, d, c.seqK, c.cuSeqlensK, rowsK, dk) ||
+        !packUpload(v, c.headsKV, dv, c.seqK, c.cuSeqlensK, rowsK, dvT))
+      return false;
+  } else if (!upload(c, el, q, qShape, c.q, dq)) {
+    return false;
+  }
   if (info.paged && (c.pageSize < 1 || c.seqLensK.size() != size_t(c.batch))) {
     ADD_FAILURE() << c.label << ": the spec reads paged K/V; make the case "
                   << "with makePaged";
@@ -511,11 +560,16 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
       HARNESS_CHECK(t->buffer.copyFromHost(host.data(), host.size()),
                     "copying a paged cache");
     }
-  } else if (!upload(c, el, k, kShape, c.k, dk) ||
-             !upload(c, el, v, vShape, c.v, dvT)) {
+  } else if (!packed && (!upload(c, el, k, kShape, c.k, dk) ||
+                         !upload(c, el, v, vShape, c.v, dvT))) {
     return false;
   }
-  dO.plan(oShape, c.o);
+  if (packed) {
+    const int64_t ps[4] = {1, c.headsQ, rowsQ, dv};
+    dO.plan(ps, Layout::bshdLayout());
+  } else {
+    dO.plan(oShape, c.o);
+  }
   {
     Expected<DeviceBuffer> buf = DeviceBuffer::allocate(dO.elements * el.bytes());
     HARNESS_CHECK(buf, "allocating O");
@@ -523,9 +577,12 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     HARNESS_CHECK(dO.buffer.fill(0xFF), "poisoning O with NaN");
   }
   const size_t rows = (size_t)c.batch * c.headsQ * c.seqQ;
-  DeviceBuffer dLse, dLengths, dLayout, dTable, dSeqLens;
+  // Packed: LSE is [headsQ, rowsQ].
+  const size_t lseEntries = packed ? size_t(c.headsQ * rowsQ) : rows;
+  DeviceBuffer dLse, dLengths, dLayout, dTable, dSeqLens, dCuQ, dCuK;
   if (c.lse) {
-    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(rows * sizeof(float));
+    Expected<DeviceBuffer> buf =
+        DeviceBuffer::allocate(lseEntries * sizeof(float));
     HARNESS_CHECK(buf, "allocating LSE");
     dLse = std::move(*buf);
     HARNESS_CHECK(dLse.fill(0xFF), "poisoning LSE with NaN");
@@ -569,6 +626,25 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     args.maxPages = c.seqK / c.pageSize;
     args.trustIndices = c.trustIndices;
   }
+  if (packed) {
+    const std::vector<int32_t> &runQ =
+        c.runCuSeqlensQ.empty() ? c.cuSeqlensQ : c.runCuSeqlensQ;
+    const std::vector<int32_t> &runK =
+        c.runCuSeqlensK.empty() ? c.cuSeqlensK : c.runCuSeqlensK;
+    for (auto [src, dst] : {std::pair{&runQ, &dCuQ}, {&runK, &dCuK}}) {
+      Expected<DeviceBuffer> buf = DeviceBuffer::allocate(src->size() * 4);
+      HARNESS_CHECK(buf, "allocating prefix sums");
+      *dst = std::move(*buf);
+      HARNESS_CHECK(dst->copyFromHost(src->data(), src->size() * 4),
+                    "copying prefix sums");
+    }
+    args.cuSeqlensQ = static_cast<const int32_t *>(dCuQ.data());
+    args.cuSeqlensK = static_cast<const int32_t *>(dCuK.data());
+    args.sequences = c.batch;
+    args.maxSeqlenQ = c.maxSeqlenQ;
+    args.maxSeqlenK = c.maxSeqlenK;
+    args.trustIndices = c.trustIndices;
+  }
   args.seed = c.seed;
   args.offset = c.offset;
   args.stream = c.stream;
@@ -597,6 +673,17 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
       for (int h = 0; h < c.headsQ; ++h)
         for (int i = 0; i < c.seqQ; ++i)
           for (int e = 0; e < dv; ++e) {
+            if (packed) { // rows past a sequence do not exist: 0 as the ref
+              const int row = c.cuSeqlensQ[b] + i;
+              if (row >= c.cuSeqlensQ[b + 1]) {
+                res.o[idx++] = 0.0;
+                continue;
+              }
+              size_t off = dO.offset(0, h, row, e);
+              covered[off] = 1;
+              res.o[idx++] = el.load(&res.oBytes[off * el.bytes()]);
+              continue;
+            }
             size_t off = dO.offset(b, h, i, e);
             covered[off] = 1;
             res.o[idx++] = el.load(&res.oBytes[off * el.bytes()]);
@@ -614,9 +701,18 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   EXPECT_EQ(paddingWritten, 0u)
       << c.label << ": the kernel wrote into O's row padding";
   if (c.lse) {
-    res.lse.resize(rows);
-    HARNESS_CHECK(dLse.copyToHost(res.lse.data(), rows * sizeof(float)),
+    res.lse.resize(lseEntries);
+    HARNESS_CHECK(dLse.copyToHost(res.lse.data(), lseEntries * sizeof(float)),
                   "copying LSE back");
+    if (packed) { // [headsQ, rowsQ] -> dense [batch, headsQ, seqQ]
+      std::vector<float> dense(rows, -std::numeric_limits<float>::infinity());
+      for (int b = 0; b < c.batch; ++b)
+        for (int h = 0; h < c.headsQ; ++h)
+          for (int i = 0; i < c.cuSeqlensQ[b + 1] - c.cuSeqlensQ[b]; ++i)
+            dense[(size_t(b) * c.headsQ + h) * c.seqQ + i] =
+                res.lse[size_t(h * rowsQ + c.cuSeqlensQ[b] + i)];
+      res.lse = std::move(dense);
+    }
   }
   if (!c.check)
     return true;
@@ -625,6 +721,14 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   ref::FwdProblem pr = referenceProblem(attn, c);
   if (info.paged)
     pr.seqLensK.assign(c.seqLensK.begin(), c.seqLensK.end());
+  if (packed) {
+    pr.seqLensQ.clear();
+    pr.seqLensK.clear();
+    for (int b = 0; b < c.batch; ++b) {
+      pr.seqLensQ.push_back(c.cuSeqlensQ[b + 1] - c.cuSeqlensQ[b]);
+      pr.seqLensK.push_back(c.cuSeqlensK[b + 1] - c.cuSeqlensK[b]);
+    }
+  }
   if (!info.scoreMod) {
     EXPECT_NEAR(info.scale, pr.scale, 1e-12 * pr.scale)
         << "the kernel's scale differs from the spec's";

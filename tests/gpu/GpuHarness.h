@@ -141,7 +141,18 @@ struct Case {
   /// table entries past a sequence's last page (never read).
   int64_t pageSize = 0, pages = 0;
   std::vector<int32_t> blockTable, seqLensK;
-  /// Pass RunArgs::trustIndices (skip the host-side table check).
+  /// For specs with packed(...) views: prefix sums [batch + 1] of the
+  /// query and key rows (makePacked). The dense random Q/K/V [batch, heads,
+  /// seqQ or seqK, d] (seqQ, seqK the longest sequences) are packed into
+  /// token tensors [total + spare, heads, d] whose spare rows are NaN (a
+  /// read past the last sequence shows); O has spare rows that must keep
+  /// their poison. maxSeqlenQ/K are passed to run() when non-zero.
+  std::vector<int32_t> cuSeqlensQ, cuSeqlensK;
+  int64_t maxSeqlenQ = 0, maxSeqlenK = 0;
+  /// When set, run() gets these prefix sums instead (tests of invalid ones;
+  /// the tensors stay laid out, and O is read back, by cuSeqlensQ/K).
+  std::vector<int32_t> runCuSeqlensQ, runCuSeqlensK;
+  /// Pass RunArgs::trustIndices (skip the host-side index checks).
   bool trustIndices = false;
   /// When set, a failing run() is stored here (its Error::str()) and
   /// runCase returns false without reporting a test failure.
@@ -173,6 +184,11 @@ Case makeCase(const std::string &label, int b, int h, int n, int m);
 /// maxPages * pageSize, table entries past a sequence's last page -1.
 void makePaged(Case &c, int64_t pageSize, const std::vector<int32_t> &lens,
                uint64_t seed, int spare = 3);
+
+/// Makes `c` a packed case: sequence i has lensQ[i] queries and lensK[i]
+/// keys (c.batch = the count, c.seqQ / c.seqK the longest, at least 1).
+void makePacked(Case &c, const std::vector<int32_t> &lensQ,
+                const std::vector<int32_t> &lensK);
 
 /// What a run produced and how far it is from the reference.
 struct Outcome {

@@ -691,3 +691,61 @@ func.func @paged_element(%c: tensor<?x16x8x128xbf16>, %t: tensor<?x?xi32>, %l: t
   %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xf16>
   return
 }
+
+// -----
+
+func.func @packed_element(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op result element type 'f16' differs from the tokens' 'bf16'}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xf16>
+  return
+}
+
+// -----
+
+// One entry is no sequence at all: cu_seqlens has batch + 1 entries.
+func.func @packed_one_entry(%t: tensor<?x32x128xbf16>, %cu: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op cu_seqlens needs batch + 1 >= 2 entries, got 1}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<1xi32> -> tensor<?x32x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @packed_batch(%t: tensor<?x32x128xbf16>, %cu: tensor<5xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op result dimension 0 (batch) is 5, expected 4}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<5xi32> -> tensor<5x32x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @packed_heads(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op result dimension 1 (heads) is 8, expected 32}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @packed_head_dim(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op result dimension 3 (head) is 64, expected 128}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x64xbf16>
+  return
+}
+
+// -----
+
+// The tokens are [total, heads, dim], not an already batched tensor.
+func.func @packed_tokens_rank(%t: tensor<?x?x32x128xbf16>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{'attn.packed_seq' op operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<?x?x32x128xbf16>'}}
+  %q = attn.packed_seq %t, %cu : tensor<?x?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @packed_prefix_type(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi64>) {
+  // expected-error @+1 {{'attn.packed_seq' op operand #1 must be ranked tensor of 32-bit signless integer values, but got 'tensor<?xi64>'}}
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi64> -> tensor<?x32x?x128xbf16>
+  return
+}

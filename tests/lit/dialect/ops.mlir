@@ -422,3 +422,19 @@ func.func @paged_kv(%c: tensor<?x16x8x128xbf16>, %t: tensor<?x?xi32>, %l: tensor
   %k = attn.paged_kv %c, %t, %l : tensor<?x16x8x128xbf16>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?x128xbf16>
   return %k : tensor<?x8x?x128xbf16>
 }
+
+// -----
+
+// Packed sequences: the batch and rows of the view are dynamic (they come
+// from the prefix sums); a prefix-sum tensor of static size gives the batch.
+// CHECK-LABEL: func.func @packed_seq
+// CHECK: attn.packed_seq %{{.+}}, %{{.+}} : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xbf16>
+// CHECK: attn.packed_seq %{{.+}}, %{{.+}} : tensor<1000x8x64xf16>, tensor<5xi32> -> tensor<4x8x?x64xf16>
+// CHECK: attn.packed_seq %{{.+}}, %{{.+}} : tensor<1000x8x64xf16>, tensor<5xi32> -> tensor<?x8x?x64xf16>
+func.func @packed_seq(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi32>, %s: tensor<1000x8x64xf16>, %cs: tensor<5xi32>)
+    -> (tensor<?x32x?x128xbf16>, tensor<4x8x?x64xf16>, tensor<?x8x?x64xf16>) {
+  %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi32> -> tensor<?x32x?x128xbf16>
+  %k = attn.packed_seq %s, %cs : tensor<1000x8x64xf16>, tensor<5xi32> -> tensor<4x8x?x64xf16>
+  %v = attn.packed_seq %s, %cs : tensor<1000x8x64xf16>, tensor<5xi32> -> tensor<?x8x?x64xf16>
+  return %q, %k, %v : tensor<?x32x?x128xbf16>, tensor<4x8x?x64xf16>, tensor<?x8x?x64xf16>
+}

@@ -105,6 +105,87 @@ TEST(Check, PagedReferenceIsEachSequenceOnItsOwn) {
   }
 }
 
+// Packed sequences: the prefix-sum checks name the first bad entry;
+// unpack/pack invert each other on the sequences' rows; the reference with
+// per-sequence query and key lengths equals, sequence by sequence, the
+// reference of just that sequence (causal aligned at its own lengths), and
+// rows past a sequence's queries are empty (O = 0, LSE = -inf).
+TEST(Check, PackedSequencesAreEachOnTheirOwn) {
+  const std::vector<int32_t> good = {0, 3, 3, 10};
+  EXPECT_FALSE(findPrefixSumProblem(good.data(), 3, 10));
+  EXPECT_EQ(longestSequence(good.data(), 3), 7);
+  const std::vector<int32_t> first = {2, 3, 5}, down = {0, 4, 3},
+                             past = {0, 4, 11};
+  PrefixSumProblem bad = findPrefixSumProblem(first.data(), 2, 10);
+  EXPECT_EQ(bad.kind, PrefixSumProblem::First);
+  bad = findPrefixSumProblem(down.data(), 2, 10);
+  EXPECT_EQ(bad.kind, PrefixSumProblem::Decreasing);
+  EXPECT_EQ(bad.index, 2);
+  EXPECT_EQ(bad.value, 3);
+  bad = findPrefixSumProblem(past.data(), 2, 10);
+  EXPECT_EQ(bad.kind, PrefixSumProblem::PastEnd);
+  EXPECT_EQ(bad.index, 2);
+
+  const int n = 6, m = 9, d = 32, hq = 4, hk = 2;
+  Problem p = makeProblem(true, n, m); // dense [2, h, n or m, d]
+  const std::vector<int32_t> cuQ = {0, 6, 8}, cuK = {0, 4, 13};
+  // Round trip: the rows of each sequence survive, the rest are zero.
+  std::vector<double> qt = packSequences(p.q, hq, d, cuQ, n, 8 + 2);
+  ASSERT_EQ(qt.size(), size_t(10 * hq * d));
+  std::vector<double> qd = unpackSequences(qt, hq, d, cuQ, n);
+  ASSERT_EQ(qd.size(), p.q.size());
+  for (int b = 0; b < 2; ++b)
+    for (int h = 0; h < hq; ++h)
+      for (int i = 0; i < n; ++i)
+        for (int e = 0; e < d; ++e) {
+          const size_t x = size_t(((b * hq + h) * n + i) * d + e);
+          ASSERT_EQ(qd[x], i < cuQ[b + 1] - cuQ[b] ? p.q[x] : 0.0);
+        }
+  EXPECT_EQ(sequenceLengths(cuK), (std::vector<int>{4, 9}));
+  ref::FwdProblem packed = p.pr;
+  packed.seqLensQ = sequenceLengths(cuQ);
+  packed.seqLensK = sequenceLengths(cuK);
+  std::vector<double> o, lse;
+  referenceForward(packed, p.q, p.k, p.v, o, lse);
+  for (int b = 0; b < 2; ++b) {
+    const int nb = cuQ[b + 1] - cuQ[b], mb = cuK[b + 1] - cuK[b];
+    ref::FwdProblem one = p.pr;
+    one.batch = 1, one.seqQ = nb, one.seqK = mb;
+    auto slice = [&](const std::vector<double> &x, int heads, int rows,
+                     int keep) {
+      std::vector<double> out;
+      for (int h = 0; h < heads; ++h)
+        for (int j = 0; j < keep; ++j)
+          for (int e = 0; e < d; ++e)
+            out.push_back(x[size_t(((b * heads + h) * rows + j) * d + e)]);
+      return out;
+    };
+    std::vector<double> o1, lse1;
+    referenceForward(one, slice(p.q, hq, n, nb), slice(p.k, hk, m, mb),
+                     slice(p.v, hk, m, mb), o1, lse1);
+    for (int h = 0; h < hq; ++h)
+      for (int i = 0; i < n; ++i) {
+        const size_t row = size_t((b * hq + h) * n + i);
+        if (i >= nb) { // no such query
+          EXPECT_TRUE(std::isinf(lse[row]) && lse[row] < 0) << "row " << row;
+          for (int e = 0; e < d; ++e)
+            EXPECT_EQ(o[row * d + e], 0.0);
+          continue;
+        }
+        const size_t r1 = size_t(h * nb + i);
+        if (std::isinf(lse1[r1]))
+          EXPECT_TRUE(std::isinf(lse[row])) << "row " << row;
+        else
+          EXPECT_NEAR(lse[row], lse1[r1], 1e-12) << "row " << row;
+        for (int e = 0; e < d; ++e)
+          EXPECT_NEAR(o[row * d + e], o1[r1 * d + e], 1e-12) << "row " << row;
+      }
+  }
+  // Sequence 0: 6 queries, 4 keys, causal at its own lengths: queries 0, 1
+  // see no key.
+  EXPECT_TRUE(std::isinf(lse[0]) && std::isinf(lse[1]) && !std::isinf(lse[2]));
+}
+
 TEST(Check, RoundedReferencePasses) {
   Problem p = makeProblem(false, 33, 47);
   std::vector<double> o, lse;

@@ -3,7 +3,8 @@
 
 RAW, if given, replaces the whole header dict text (for malformed headers);
 the data is zero bytes of the size the shape and descr imply, or for <i4
-every element FILL (RAW "" keeps the normal header)."""
+every element FILL, or the elements FILL lists ("0,9,5"; RAW "" keeps the
+normal header)."""
 import struct
 import sys
 
@@ -20,7 +21,11 @@ h = header.encode() + b" "
 h += b" " * ((64 - (10 + len(h) + 1) % 64) % 64) + b"\n"
 with open(out, "wb") as f:
     f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h)
-    if len(sys.argv) > 5:
+    if len(sys.argv) > 5 and "," in sys.argv[5]:
+        values = [int(x) for x in sys.argv[5].split(",")]
+        assert len(values) == n, "FILL lists one value per element"
+        f.write(struct.pack("<%di" % n, *values))
+    elif len(sys.argv) > 5:
         f.write(struct.pack("<i", int(sys.argv[5])) * n)
     else:
         f.write(b"\0" * (n * size))
