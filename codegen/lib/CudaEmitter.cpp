@@ -521,10 +521,10 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     if (info.paged)
       return op.emitOpError()
              << "packed sequences cannot read paged K/V (not supported yet)";
-    if (family->decode)
+    if (!family->features.packed) // the tile pass chose a family that has it
       return op.emitOpError()
-             << "packed sequences run on the prefill family, not "
-             << family->name;
+             << "packed sequences: family " << family->name
+             << " does not read them";
     info.packed = true;
     // The token tensors as the runtime takes them: [1, heads, total, dim]
     // (the batch of 1 is checked on its own).

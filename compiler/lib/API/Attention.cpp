@@ -223,7 +223,9 @@ public:
     const KernelInfo &k = kernel_.info;
     if (!options_.tiles.family.empty() ||
         k.family != model::kFwdMmaSync.name ||
-        n > attnc::fwd_split_kv::kMaxAutoSeqQ)
+        n > attnc::fwd_split_kv::kMaxAutoSeqQ ||
+        (k.packed && !model::kFwdSplitKv.features.packed) ||
+        (k.paged && !model::kFwdSplitKv.features.paged))
       return false;
     model::KernelShape shape{k.headDim, k.headDimV, elementBytes(k.element),
                              true};
@@ -588,7 +590,7 @@ public:
     p.offset = a.offset;
 
     const LoadedKernel *use = &loaded_;
-    if (!k.packed && wantsDecode(n)) {
+    if (wantsDecode(n)) {
       Expected<const LoadedKernel *> d = decodeKernel(n * (hq / hk));
       if (!d)
         return d.takeError();

@@ -75,6 +75,10 @@ static std::string missingFeature(const model::KernelFamily &f,
     return "a score modifier";
   if (op.getDropout().convertToDouble() > 0 && !has.dropout)
     return "dropout";
+  if (op.getKey().getDefiningOp<PagedKvOp>() && !has.paged)
+    return "paged K/V";
+  if (op.getQuery().getDefiningOp<PackedSeqOp>() && !has.packed)
+    return "packed sequences";
   auto heads = [](Value v) {
     return cast<RankedTensorType>(v.getType()).getDimSize(1);
   };

@@ -97,6 +97,8 @@ struct FeatureSet {
   bool scoreMod = false, dropout = false;
   bool gqa = false;     // fewer K/V heads than query heads
   bool strides = false; // any 16-byte aligned strides (bshd, padding)
+  bool paged = false;   // K/V through attn.paged_kv views
+  bool packed = false;  // Q/K/V through attn.packed_seq views
 };
 
 struct KernelFamily {
@@ -138,7 +140,8 @@ inline constexpr KernelFamily kFwdMmaSync = {
     attnc::fwd_mma_sync::kBlockN,
     attnc::fwd_mma_sync::kWarps,
     attnc::fwd_mma_sync::kStages,
-    FeatureSet{true, true, true, true, true, true, true, true, true},
+    FeatureSet{true, true, true, true, true, true, true, true, true,
+               /*paged=*/true, /*packed=*/true},
     "attnc::FwdParams",
     "attnc/flash_fwd.cuh",
     "attnc::flashFwd",
@@ -163,7 +166,9 @@ inline constexpr KernelFamily kFwdSplitKv = {
     attnc::fwd_split_kv::kBlockN,
     attnc::fwd_split_kv::kWarps,
     attnc::fwd_split_kv::kStages,
-    FeatureSet{true, true, true, true, true, true, true, true, true},
+    // Packed sequences would need the GQA-packed rows per sequence.
+    FeatureSet{true, true, true, true, true, true, true, true, true,
+               /*paged=*/true, /*packed=*/false},
     "attnc::FwdParams",
     "attnc/split_kv.cuh",
     "attnc::flashFwd",
