@@ -1419,7 +1419,7 @@ void SpecAnalyzer::matmul(StmtAST &stmt, Expr &call, Expr *factor, bool divide,
                              "' is not: declare the value as tokens "
                              "[total, heads, head_dim], read it through "
                              "v = packed(v_tokens, " +
-                             spec.inputs[spec.cuSeqlensK].name +
+                             spec.inputs[packedInputs.at(spec.key)].name +
                              ") and write matmul(p, v)");
     ok = false;
   } else if (ok && v >= 0 && spec.key >= 0 &&
