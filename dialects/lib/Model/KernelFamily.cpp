@@ -207,7 +207,9 @@ LaunchGeometry mlir::attn::model::launchGeometry(const KernelFamily &f,
 // Splits of fwd.split_kv (after FlashAttention-2's heuristic): among the
 // split counts that give every split the same number of key blocks (at
 // least kMinBlocksPerSplit), the fewest whose last wave of thread blocks is
-// nearly (85%) as full as the best count's. The kernel streams K/V, so a
+// nearly (98%) as full as the best count's (85% left B=1, 8 K/V heads, 64k
+// keys at 86 splits, 87% of the slots, and 3-6% slower than 98 splits on
+// the H200: docs/performance.md). The kernel streams K/V, so a
 // last wave that leaves most SMs idle costs its whole length: a grid that
 // already fills the GPU still splits when that evens out its last wave.
 // One split when the device is unknown.
@@ -235,7 +237,7 @@ int mlir::attn::model::chooseSplits(int64_t ctas, int keyBlocks, int smCount,
     if (even(n))
       best = std::max(best, efficiency(n));
   for (int n = 1; n <= most; ++n)
-    if (even(n) && efficiency(n) >= 0.85 * best)
+    if (even(n) && efficiency(n) >= 0.98 * best)
       return n;
   return 1;
 }
