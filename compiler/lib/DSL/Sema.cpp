@@ -1485,7 +1485,8 @@ void SpecAnalyzer::scaleStep(StmtAST &stmt, Expr &base, Expr *factor,
   } else {
     if (spec.query < 0)
       return;
-    step.scale = 1.0 / std::sqrt(static_cast<double>(spec.headDim()));
+    step.scale = 1.0 / std::sqrt(
+                           static_cast<double>(shapeOf(spec.query).dims[3].value));
   }
   spec.steps.push_back(step);
   bind(stmt, Stage::Scores);

@@ -245,9 +245,8 @@ struct AttentionSpecAST {
   const InputDecl &queryInput() const { return inputs[query]; }
   const InputDecl &keyInput() const { return inputs[key]; }
   const InputDecl &valueInput() const { return inputs[value]; }
-  int64_t headDim() const {
-    return inputs[query].type.dims[packed() ? 2 : 3].value;
-  }
+  /// The query's head dim: the last dimension (packed tokens are 3-D).
+  int64_t headDim() const { return inputs[query].type.dims.back().value; }
   bool paged() const { return blockTable >= 0; }
   bool packed() const { return cuSeqlensQ >= 0; }
   /// Paged K/V: keys per page (the caches' dimension 1, a number).
