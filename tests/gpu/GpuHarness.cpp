@@ -612,15 +612,20 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     args.blockLayout = static_cast<const uint8_t *>(dLayout.data());
     std::copy(c.layoutShape, c.layoutShape + 3, args.layoutShape);
   }
+  // An int32 index input on the device (paged tables, prefix sums).
+  auto uploadInts = [&](const std::vector<int32_t> &src, DeviceBuffer &dst,
+                        const char *what) {
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(src.size() * 4);
+    HARNESS_CHECK(buf, std::string("allocating ") + what);
+    dst = std::move(*buf);
+    HARNESS_CHECK(dst.copyFromHost(src.data(), src.size() * 4),
+                  std::string("copying ") + what);
+    return true;
+  };
   if (info.paged) {
-    for (auto [src, dst] : {std::pair{&c.blockTable, &dTable},
-                            {&c.seqLensK, &dSeqLens}}) {
-      Expected<DeviceBuffer> buf = DeviceBuffer::allocate(src->size() * 4);
-      HARNESS_CHECK(buf, "allocating a paged index input");
-      *dst = std::move(*buf);
-      HARNESS_CHECK(dst->copyFromHost(src->data(), src->size() * 4),
-                    "copying a paged index input");
-    }
+    if (!uploadInts(c.blockTable, dTable, "the block table") ||
+        !uploadInts(c.seqLensK, dSeqLens, "the sequence lengths"))
+      return false;
     args.blockTable = static_cast<const int32_t *>(dTable.data());
     args.seqLensK = static_cast<const int32_t *>(dSeqLens.data());
     args.maxPages = c.seqK / c.pageSize;
@@ -631,13 +636,9 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
         c.runCuSeqlensQ.empty() ? c.cuSeqlensQ : c.runCuSeqlensQ;
     const std::vector<int32_t> &runK =
         c.runCuSeqlensK.empty() ? c.cuSeqlensK : c.runCuSeqlensK;
-    for (auto [src, dst] : {std::pair{&runQ, &dCuQ}, {&runK, &dCuK}}) {
-      Expected<DeviceBuffer> buf = DeviceBuffer::allocate(src->size() * 4);
-      HARNESS_CHECK(buf, "allocating prefix sums");
-      *dst = std::move(*buf);
-      HARNESS_CHECK(dst->copyFromHost(src->data(), src->size() * 4),
-                    "copying prefix sums");
-    }
+    if (!uploadInts(runQ, dCuQ, "cuSeqlensQ") ||
+        !uploadInts(runK, dCuK, "cuSeqlensK"))
+      return false;
     args.cuSeqlensQ = static_cast<const int32_t *>(dCuQ.data());
     args.cuSeqlensK = static_cast<const int32_t *>(dCuK.data());
     args.sequences = c.batch;

@@ -355,8 +355,11 @@ public:
     CUstream stream = static_cast<CUstream>(a.stream);
     ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, cuQ.data(), a.cuSeqlensQ,
                                      entries * 4, stream));
-    ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, cuK.data(), a.cuSeqlensK,
-                                     entries * 4, stream));
+    if (a.cuSeqlensK == a.cuSeqlensQ) // one array for both: one read
+      cuK = cuQ;
+    else
+      ATTNC_RETURN_IF_ERROR(readDevice(*loaded_.main, cuK.data(),
+                                       a.cuSeqlensK, entries * 4, stream));
     const char *names[2] = {"cuSeqlensQ", "cuSeqlensK"};
     const int64_t totals[2] = {totalQ, totalK};
     const std::vector<int32_t> *cus[2] = {&cuQ, &cuK};

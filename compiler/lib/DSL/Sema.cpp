@@ -286,6 +286,25 @@ private:
   void dropout(StmtAST &stmt, Expr &call);
   void pagedView(StmtAST &stmt, Expr &call);
   void packedView(StmtAST &stmt, Expr &call);
+  /// The declared inputs a view's arguments name (`what` says which each
+  /// is, for the error); false after an error.
+  template <size_t N>
+  bool viewArguments(const Expr &call, const char *const (&what)[N],
+                     int (&in)[N]) {
+    for (size_t a = 0; a < N; ++a) {
+      const Expr &e = *call.args[a];
+      in[a] = e.kind == ExprKind::Ident ? lookupInput(e.name) : -1;
+      if (in[a] < 0) {
+        error(e.loc, std::string(what[a]) + " must be a declared input");
+        return false;
+      }
+      if (spec.inputs[in[a]].invalid) {
+        failed = true;
+        return false;
+      }
+    }
+    return true;
+  }
   void generic(StmtAST &stmt);
 
   bool isCurrentScores(const Expr &e) const {
@@ -1142,18 +1161,8 @@ void SpecAnalyzer::pagedView(StmtAST &stmt, Expr &call) {
   const char *what[3] = {"the cache of paged(...)",
                          "the block table of paged(...)",
                          "the sequence lengths of paged(...)"};
-  for (int a = 0; a < 3; ++a) {
-    const Expr &e = *call.args[a];
-    in[a] = e.kind == ExprKind::Ident ? lookupInput(e.name) : -1;
-    if (in[a] < 0) {
-      error(e.loc, std::string(what[a]) + " must be a declared input");
-      return;
-    }
-    if (spec.inputs[in[a]].invalid) {
-      failed = true;
-      return;
-    }
-  }
+  if (!viewArguments(call, what, in))
+    return;
   const InputDecl &cache = spec.inputs[in[0]], &table = spec.inputs[in[1]],
                   &lens = spec.inputs[in[2]];
   const TypeAST &ct = cache.type;
@@ -1246,18 +1255,8 @@ void SpecAnalyzer::packedView(StmtAST &stmt, Expr &call) {
   int in[2];
   const char *what[2] = {"the tokens of packed(...)",
                          "the prefix sums of packed(...)"};
-  for (int a = 0; a < 2; ++a) {
-    const Expr &e = *call.args[a];
-    in[a] = e.kind == ExprKind::Ident ? lookupInput(e.name) : -1;
-    if (in[a] < 0) {
-      error(e.loc, std::string(what[a]) + " must be a declared input");
-      return;
-    }
-    if (spec.inputs[in[a]].invalid) {
-      failed = true;
-      return;
-    }
-  }
+  if (!viewArguments(call, what, in))
+    return;
   const InputDecl &tokens = spec.inputs[in[0]], &cu = spec.inputs[in[1]];
   const TypeAST &tt = tokens.type;
   if (!isFloat(tt.elem) || tt.dims.size() != 3) {

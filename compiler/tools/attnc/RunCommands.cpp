@@ -221,6 +221,46 @@ bool readIndexNpy(const char *flag, const std::string &path, int64_t batch,
   return true;
 }
 
+/// q, k, v on the device: random normal values of the host tensors' shapes
+/// made on the device (host copies kept for --check), or the loaded files
+/// uploaded. `where` prefixes the random tensors' names in messages.
+Status inputsOnDevice(const RunOptions &o, bool random,
+                      const std::string &where, ElementType e,
+                      KernelCache *cache, HostTensor &q, HostTensor &k,
+                      HostTensor &v, Expected<DeviceBuffer> &dq,
+                      Expected<DeviceBuffer> &dk, Expected<DeviceBuffer> &dv) {
+  HostTensor *host[3] = {&q, &k, &v};
+  Expected<DeviceBuffer> *dev[3] = {&dq, &dk, &dv};
+  for (unsigned t = 0; t < 3; ++t) {
+    HostTensor &h = *host[t];
+    *dev[t] = random ? randomOnDevice(where + "qkv"[t], h.shape, e,
+                                      o.dataSeed, t, o.verbose, cache)
+                     : upload(h.raw.data.data(), h.raw.data.size());
+    if (!*dev[t])
+      return dev[t]->takeError();
+    if (random && o.check) {
+      Expected<HostTensor> copy = download(**dev[t], h.shape, e);
+      if (!copy)
+        return copy.takeError();
+      h = std::move(*copy);
+    }
+  }
+  return success();
+}
+
+/// Device buffers for O and LSE, poisoned (NaN) so unwritten elements show.
+Status poisonedOutputs(size_t oBytes, size_t lseBytes,
+                       Expected<DeviceBuffer> &out, Expected<DeviceBuffer> &lse) {
+  for (auto [bytes, buf] : {std::pair{oBytes, &out}, {lseBytes, &lse}}) {
+    *buf = DeviceBuffer::allocate(bytes);
+    if (!*buf)
+      return buf->takeError();
+    if (Status st = (*buf)->fill(0xff); !st)
+      return st;
+  }
+  return success();
+}
+
 /// `attnc run -v`: the compiled kernel and what the launch did.
 void reportLaunch(const Attention &attn, const RunReport &launched) {
   const KernelInfo &info = attn.info();
@@ -457,40 +497,17 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   // Device buffers; the output is poisoned (NaN) so unwritten elements show.
   Expected<DeviceBuffer> dq = DeviceBuffer(), dk = DeviceBuffer(),
                          dv = DeviceBuffer();
-  if (random) {
-    for (auto [what, t, buf, stream] : {std::tuple{"q", &q, &dq, 0u},
-                                        {"k", &k, &dk, 1u},
-                                        {"v", &v, &dv, 2u}}) {
-      *buf = randomOnDevice(where + what, t->shape, e, o.dataSeed, stream,
-                            o.verbose, fillCache);
-      if (!*buf)
-        return fail(buf->error());
-      if (o.check) {
-        Expected<HostTensor> host = download(**buf, t->shape, e);
-        if (!host)
-          return fail(host.error());
-        *t = std::move(*host);
-      }
-    }
-  } else {
-    dq = upload(q.raw.data.data(), q.raw.data.size());
-    dk = upload(k.raw.data.data(), k.raw.data.size());
-    dv = upload(v.raw.data.data(), v.raw.data.size());
-    if (!dq || !dk || !dv)
-      return fail(!dq ? dq.error() : !dk ? dk.error() : dv.error());
-  }
+  if (Status st = inputsOnDevice(o, random, where, e, fillCache, q, k, v, dq,
+                                 dk, dv);
+      !st)
+    return fail(st.error());
   const size_t eb = size_t(elementBytes(e));
   size_t oElements = 0, oBytes = 0, lseElements = 0, lseBytes = 0;
   if (!tensorBytes({q.shape[0], hq, info.headDimV}, eb, oElements, oBytes) ||
       !tensorBytes({hq, q.shape[0]}, 4, lseElements, lseBytes))
     return fail("the output has more than 2^62 bytes");
-  auto dout = DeviceBuffer::allocate(oBytes);
-  auto dlse = DeviceBuffer::allocate(lseBytes);
-  if (!dout || !dlse)
-    return fail(!dout ? dout.error() : dlse.error());
-  if (Status st = dout->fill(0xff); !st)
-    return fail(st.error());
-  if (Status st = dlse->fill(0xff); !st)
+  Expected<DeviceBuffer> dout = DeviceBuffer(), dlse = DeviceBuffer();
+  if (Status st = poisonedOutputs(oBytes, lseBytes, dout, dlse); !st)
     return fail(st.error());
   Expected<DeviceBuffer> dcuQ = upload(cuQ.data(), cuQ.size() * 4);
   Expected<DeviceBuffer> dcuK = upload(cuK.data(), cuK.size() * 4);
@@ -830,29 +847,11 @@ int attnc::tool::runRun(const RunOptions &o) {
   }
 
   // Device buffers; the output is poisoned (NaN) so unwritten elements show.
-  if (random) {
-    for (auto [what, t, buf, stream] : {std::tuple{"q", &q, &dq, 0u},
-                                        {"k", &k, &dk, 1u},
-                                        {"v", &v, &dv, 2u}}) {
-      *buf =
-          randomOnDevice("--shape " + o.shape.front() + ": " + what, t->shape,
-                         e, o.dataSeed, stream, o.verbose, fillCache.get());
-      if (!*buf)
-        return fail(buf->error());
-      if (o.check) {
-        Expected<HostTensor> host = download(**buf, t->shape, e);
-        if (!host)
-          return fail(host.error());
-        *t = std::move(*host);
-      }
-    }
-  } else {
-    dq = upload(q.raw.data.data(), q.raw.data.size());
-    dk = upload(k.raw.data.data(), k.raw.data.size());
-    dv = upload(v.raw.data.data(), v.raw.data.size());
-    if (!dq || !dk || !dv)
-      return fail(!dq ? dq.error() : !dk ? dk.error() : dv.error());
-  }
+  if (Status st = inputsOnDevice(
+          o, random, random ? "--shape " + o.shape.front() + ": " : "", e,
+          fillCache.get(), q, k, v, dq, dk, dv);
+      !st)
+    return fail(st.error());
   size_t eb = size_t(elementBytes(e));
   size_t oElements = 0, oBytes = 0, lseElements = 0, lseBytes = 0;
   if (!tensorBytes({b, hq, n, info.headDimV}, eb, oElements, oBytes) ||
@@ -860,13 +859,8 @@ int attnc::tool::runRun(const RunOptions &o) {
     return fail("the output [" + std::to_string(b) + ", " + std::to_string(hq) +
                 ", " + std::to_string(n) + ", " +
                 std::to_string(info.headDimV) + "] has more than 2^62 bytes");
-  auto dout = DeviceBuffer::allocate(oBytes);
-  auto dlse = DeviceBuffer::allocate(lseBytes);
-  if (!dout || !dlse)
-    return fail(!dout ? dout.error() : dlse.error());
-  if (Status st = dout->fill(0xff); !st)
-    return fail(st.error());
-  if (Status st = dlse->fill(0xff); !st)
+  Expected<DeviceBuffer> dout = DeviceBuffer(), dlse = DeviceBuffer();
+  if (Status st = poisonedOutputs(oBytes, lseBytes, dout, dlse); !st)
     return fail(st.error());
   Expected<DeviceBuffer> dlen = upload(lengths.data(), lengths.size() * 4);
   Expected<DeviceBuffer> dlay = upload(layout.data(), layout.size());

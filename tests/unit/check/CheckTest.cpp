@@ -42,6 +42,17 @@ Problem makeProblem(bool causal, int n, int m) {
   return p;
 }
 
+/// Batch b of a dense [batch, heads, rows, d] tensor, its first `keep` rows.
+std::vector<double> sliceBatch(const std::vector<double> &x, int b, int heads,
+                               int rows, int keep, int d) {
+  std::vector<double> out;
+  for (int h = 0; h < heads; ++h)
+    for (int j = 0; j < keep; ++j)
+      for (int e = 0; e < d; ++e)
+        out.push_back(x[size_t(((b * heads + h) * rows + j) * d + e)]);
+  return out;
+}
+
 // Paged K/V: gatherPaged inverts a scatter through a shuffled table, and
 // the reference with per-sequence lengths equals, sequence by sequence, the
 // contiguous reference of just that sequence's keys (causal aligned at its
@@ -77,14 +88,7 @@ TEST(Check, PagedReferenceIsEachSequenceOnItsOwn) {
     one.batch = 1;
     one.seqK = lens[b];
     auto slice = [&](const std::vector<double> &x, int heads, int rows,
-                     int keep) {
-      std::vector<double> out;
-      for (int h = 0; h < heads; ++h)
-        for (int j = 0; j < keep; ++j)
-          for (int e = 0; e < d; ++e)
-            out.push_back(x[size_t(((b * heads + h) * rows + j) * d + e)]);
-      return out;
-    };
+                     int keep) { return sliceBatch(x, b, heads, rows, keep, d); };
     std::vector<double> o1, lse1;
     referenceForward(one, slice(p.q, 4, n, n), slice(p.k, hk, m, lens[b]),
                      slice(p.v, hk, m, lens[b]), o1, lse1);
@@ -152,14 +156,7 @@ TEST(Check, PackedSequencesAreEachOnTheirOwn) {
     ref::FwdProblem one = p.pr;
     one.batch = 1, one.seqQ = nb, one.seqK = mb;
     auto slice = [&](const std::vector<double> &x, int heads, int rows,
-                     int keep) {
-      std::vector<double> out;
-      for (int h = 0; h < heads; ++h)
-        for (int j = 0; j < keep; ++j)
-          for (int e = 0; e < d; ++e)
-            out.push_back(x[size_t(((b * heads + h) * rows + j) * d + e)]);
-      return out;
-    };
+                     int keep) { return sliceBatch(x, b, heads, rows, keep, d); };
     std::vector<double> o1, lse1;
     referenceForward(one, slice(p.q, hq, n, nb), slice(p.k, hk, m, mb),
                      slice(p.v, hk, m, mb), o1, lse1);
