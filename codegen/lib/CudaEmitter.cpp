@@ -480,6 +480,10 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   info.scoreMod = op.hasScoreMod();
   info.maskFn = op.hasMaskPredicate();
   info.dropout = op.getDropout().convertToDouble();
+  info.sinks = static_cast<bool>(op.getSinks());
+  if (info.sinks && !family->features.sinks) // the tile pass checks it
+    return op.emitOpError() << "attention sinks: family " << family->name
+                            << " does not read them";
   BlockSkip skip = op.getBlockSkip();
   info.blockSkip = stringifyBlockSkip(skip);
   if (info.blockSkip.empty())
@@ -577,6 +581,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
      << "; static constexpr int kPageSize = " << std::max<int64_t>(info.pageSize, 1)
      << ";\n";
   os << "  static constexpr bool kPacked = " << flag(info.packed) << ";\n";
+  os << "  static constexpr bool kSinks = " << flag(info.sinks) << ";\n";
 
   // Score modifier: s is the scaled score.
   os << "  // s is the scaled score (p.scale * q.k); returns the modified "

@@ -1,6 +1,7 @@
 //===- Launch.cpp - launch a generated kernel as its family says ----------===//
 #include "attnc/Launch.h"
 
+#include "attn/Kernel/FwdSplitKv.h"
 #include "attn/Model/KernelFamily.h"
 #include "attnc/CudaDriver.h"
 
@@ -129,7 +130,8 @@ Status attnc::launchForward(const Kernel &kernel, const Kernel *combine,
         ATTNC_CU(drv, memAlloc, &ws, size_t(g.workspaceBytes)));
   const int64_t rows = int64_t(p.batch) * p.headsQ * p.seqQ;
   p.oAccum = reinterpret_cast<float *>(ws);
-  p.lseAccum = p.oAccum + int64_t(g.splits) * rows * info.headDimV;
+  p.lseAccum = p.oAccum + fwd_split_kv::lseAccumOffset(g.splits, rows,
+                                                       info.headDimV);
   Status st = kernel.launch(p, grid, Dim3(g.threads), size_t(g.smemBytes),
                             stream);
   if (st)

@@ -78,20 +78,22 @@ bool returnsLse(const std::string &specText) {
 
 std::string SpecText::str() const {
   std::ostringstream s;
-  const std::string d = std::to_string(headDim);
+  const std::string d = std::to_string(headDim),
+                    dv = std::to_string(headDimV > 0 ? headDimV : headDim);
   s << "attention " << name << " {\n"
     << "  q: " << dtype << "[b, " << headsQ << ", " << seqQ << ", " << d
     << "]\n"
     << "  k: " << dtype << "[b, " << headsKV << ", " << seqK << ", " << d
     << "]\n"
-    << "  v: " << dtype << "[b, " << headsKV << ", " << seqK << ", " << d
+    << "  v: " << dtype << "[b, " << headsKV << ", " << seqK << ", " << dv
     << "]\n";
   for (const std::string &in : inputs)
     s << "  " << in << "\n";
   s << "  s = matmul(q, k^T) * rsqrt(" << d << ")\n";
   for (const std::string &line : scores)
     s << "  " << line << "\n";
-  s << "  p = softmax(s)\n";
+  s << "  p = softmax(s" << (softmaxArgs.empty() ? "" : ", " + softmaxArgs)
+    << ")\n";
   if (!dropout.empty())
     s << "  " << dropout << "\n";
   s << "  o = matmul(p, v)\n"
@@ -646,6 +648,21 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     args.maxSeqlenK = c.maxSeqlenK;
     args.trustIndices = c.trustIndices;
   }
+  // Attention sinks: the case's, or random logits around the scores' size.
+  std::vector<float> sinks = c.sinks;
+  DeviceBuffer dSinks;
+  if (info.sinks) {
+    if (sinks.empty())
+      for (double x : randomTensor(Element{ElementType::f32}, size_t(c.headsQ),
+                                   c.inputSeed * 3 + 7, 2.0))
+        sinks.push_back(float(x));
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(sinks.size() * 4);
+    HARNESS_CHECK(buf, "allocating sinks");
+    dSinks = std::move(*buf);
+    HARNESS_CHECK(dSinks.copyFromHost(sinks.data(), sinks.size() * 4),
+                  "copying sinks");
+    args.sinks = static_cast<const float *>(dSinks.data());
+  }
   args.seed = c.seed;
   args.offset = c.offset;
   args.stream = c.stream;
@@ -720,6 +737,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
 
   // References.
   ref::FwdProblem pr = referenceProblem(attn, c);
+  pr.sinks.assign(sinks.begin(), sinks.end());
   if (info.paged)
     pr.seqLensK.assign(c.seqLensK.begin(), c.seqLensK.end());
   if (packed) {
@@ -745,19 +763,33 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     res.errNoDropout = maxAbsDiff(res.o, o0);
   }
 
-  // Fully masked rows: O == 0 exactly and LSE == -inf.
+  // Fully masked rows: O == 0 exactly and LSE == -inf (with sinks: exactly
+  // the head's sink, which the reference gives only to those rows).
   long long maskedBad = 0;
   std::string firstBad;
   res.maskedRows = 0;
   for (size_t row = 0; row < rows; ++row) {
-    if (!(std::isinf(refLse[row]) && refLse[row] < 0))
-      continue;
+    // -inf (no sink, or a packed row past its sequence), or the sink with
+    // O exactly 0 (a sink far above the scores rounds a visible row's LSE
+    // to the sink, not its O to 0).
+    const double negInf = -std::numeric_limits<double>::infinity();
+    double none = negInf;
+    if (refLse[row] != negInf) {
+      none = sinks.empty() ? negInf : double(sinks[(row / c.seqQ) % c.headsQ]);
+      if (refLse[row] != none)
+        continue;
+      bool zero = true;
+      for (int e = 0; e < dv; ++e)
+        zero = zero && res.ref[row * dv + e] == 0.0;
+      if (!zero)
+        continue;
+    }
     ++res.maskedRows;
     bool ok = true;
     for (int e = 0; e < dv; ++e)
       ok = ok && res.o[row * dv + e] == 0.0;
     if (c.lse)
-      ok = ok && std::isinf(res.lse[row]) && res.lse[row] < 0;
+      ok = ok && double(res.lse[row]) == none;
     if (!ok && maskedBad++ == 0) {
       std::ostringstream s;
       s << "row " << row << ": O[0] = " << res.o[row * dv]
@@ -767,7 +799,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   }
   EXPECT_EQ(maskedBad, 0) << c.label
                           << ": fully masked rows must give O == 0 and "
-                             "LSE == -inf; first: "
+                             "LSE == -inf (or the sink); first: "
                           << firstBad;
 
   // The rule.

@@ -77,7 +77,7 @@ template <class P> using GpuParamTest = WithGpu<::testing::TestWithParam<P>>;
 ///     <inputs>
 ///     s = matmul(q, k^T) * rsqrt(D)
 ///     <scores>                      (score modifiers and masks, in order)
-///     p = softmax(s)
+///     p = softmax(s[, SOFTMAXARGS])
 ///     <dropout>
 ///     o = matmul(p, v)
 ///     return o[, logsumexp]
@@ -86,10 +86,14 @@ struct SpecText {
   std::string name = "t";
   std::string dtype = "bf16";
   int headDim = 64;
+  int headDimV = 0; // V and O; 0: headDim
   std::string headsQ = "h", headsKV = "h", seqQ = "n", seqK = "m";
   std::vector<std::string> inputs;
   std::vector<std::string> scores;
   std::string dropout;
+  /// The softmax's arguments after the scores, e.g. "sink: sinks" (then
+  /// `inputs` declares sinks: f32[HQ]).
+  std::string softmaxArgs;
   bool lse = true;
   std::string str() const;
 };
@@ -152,6 +156,9 @@ struct Case {
   /// When set, run() gets these prefix sums instead (tests of invalid ones;
   /// the tensors stay laid out, and O is read back, by cuSeqlensQ/K).
   std::vector<int32_t> runCuSeqlensQ, runCuSeqlensK;
+  /// For specs with attention sinks: one f32 logit per query head; empty:
+  /// random ones (normal, scale 2, from inputSeed).
+  std::vector<float> sinks;
   /// Pass RunArgs::trustIndices (skip the host-side index checks).
   bool trustIndices = false;
   /// When set, a failing run() is stored here (its Error::str()) and

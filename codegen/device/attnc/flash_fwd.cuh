@@ -9,6 +9,7 @@
 //   kDecode;  // family fwd.split_kv: GQA-packed rows, split key range
 //   kPaged, kPageSize;  // K/V caches read through a block table (Params.h)
 //   kPacked;            // variable-length sequences packed (Params.h)
+//   kSinks;             // a per-head sink logit in the softmax (Params.h)
 //   static float scoreMod(float s, int b, int h, int q, int k, const FwdParams &);
 //   static bool  maskFn(int b, int h, int q, int k, const FwdParams &);
 //   static int   maskTile(int b, int h, int q0, int q1, int k0, int k1,
@@ -59,8 +60,12 @@ namespace attnc {
 // ---------------------------------------------------------------------------
 template <class Spec> struct FwdTraits {
   using Element = typename Spec::Element;
-  static constexpr int kHeadDim = Spec::kHeadDim;
-  static constexpr int kHeadDimV = Spec::kHeadDimV;
+  // The head dims (Spec: the user's) and the tile widths they are computed
+  // in: columns past the head dim are zero-filled in shared memory (never
+  // read from global) and never stored.
+  static constexpr int kDimQK = Spec::kHeadDim, kDimV = Spec::kHeadDimV;
+  static constexpr int kHeadDim = fwd_mma_sync::tileHeadDim(kDimQK);
+  static constexpr int kHeadDimV = fwd_mma_sync::tileHeadDim(kDimV);
   static constexpr int kBlockM = Spec::kBlockM; // query rows per block (Br)
   static constexpr int kBlockN = Spec::kBlockN; // keys per block (Bc)
   static constexpr int kWarps = Spec::kWarps;
@@ -83,10 +88,19 @@ template <class Spec> struct FwdTraits {
   static constexpr int kSmemStage = kSmemK + kSmemV;
   static constexpr int kSmemBytes = (int)fwd_mma_sync::smemBytes(
       kBlockM, kBlockN, kHeadDim, kHeadDimV, kStages, (int)sizeof(Element));
-  static_assert(kSmemQ + kStages * kSmemStage ==
-                    fwd_mma_sync::smemElements(kBlockM, kBlockN, kHeadDim,
-                                               kHeadDimV, kStages),
-                "the buffers below must tile the family's layout exactly");
+  static_assert(kSmemQ + kStages * kSmemStage <=
+                        fwd_mma_sync::smemElements(kBlockM, kBlockN, kDimQK,
+                                                   kDimV, kStages) &&
+                    kBlockM * kHeadDimV <=
+                        fwd_mma_sync::smemElements(kBlockM, kBlockN, kDimQK,
+                                                   kDimV, kStages),
+                "the buffers and the epilogue's O tile must fit the "
+                "family's layout");
+  // The epilogue stages O from the start of shared memory; when it reaches
+  // past Q and K into the V buffer another warp may still read, the block
+  // synchronizes first (one buffer only: two or more end with a barrier).
+  static constexpr bool kSyncBeforeEpilogue =
+      kStages == 1 && kBlockM * kHeadDimV > kSmemQ + kSmemK;
 
   // Accumulator registers per thread (S and O); Q fragments stay in
   // registers (loaded once) only when all of it fits comfortably.
@@ -98,7 +112,7 @@ template <class Spec> struct FwdTraits {
                     IsSame<Element, __nv_bfloat16>::value ||
                     IsSame<Element, float>::value,
                 "Element must be __half, __nv_bfloat16 or float");
-  static_assert(fwd_mma_sync::supportsHeadDims(kHeadDim, kHeadDimV),
+  static_assert(fwd_mma_sync::supportsHeadDims(kDimQK, kDimV),
                 "head dims outside the fwd.mma_sync family");
   static_assert(kDecode ? fwd_split_kv::supportsTile(kBlockM, kBlockN, kWarps,
                                                      kStages)
@@ -215,26 +229,27 @@ template <class Spec> struct FwdBlock {
   __device__ __forceinline__ void loadQ(const FwdParams &p, T *sQ,
                                         int tid) const {
     if constexpr (Tr::kDecode) {
-      loadRowsAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
+      loadRowsAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads, Tr::kDimQK>(
           sQ, rows - m0, tid, [&](int r) {
             const int R = m0 + r, i = R / group, hq = h + (R - i * group);
             return q + hq * p.qStrideH + (long long)i * p.qStrideS;
           });
     } else {
-      loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads>(
+      loadTileAsync<Tr::kBlockM, Tr::kHeadDim, Tr::kThreads, Tr::kDimQK>(
           sQ, q, p.qStrideS, seqQ - m0, tid);
     }
   }
 };
 
-/// Issues the cp.async loads of key block n of K or V (kCols columns):
+/// Issues the cp.async loads of key block n of K or V (kCols columns, the
+/// first kValidCols of them read, the others zero-filled):
 /// base is the tensor at this block's batch (paged: the cache) and K/V
 /// head, rowStride its key stride, keys the batch's key count (rows past it
 /// are zero-filled; the block has at least one key). kPaged: the rows come
 /// from pages (pageStride apart) named by the block table. A page holding
 /// whole key blocks is one table read and a strided tile, whole pages per
 /// block one read and sub-tile per page, other sizes a lookup per row.
-template <class Spec, int kCols>
+template <class Spec, int kCols, int kValidCols>
 __device__ __forceinline__ void
 loadKeyBlockAsync(const FwdParams &p, int b,
                   typename FwdTraits<Spec>::Element *dst,
@@ -243,7 +258,7 @@ loadKeyBlockAsync(const FwdParams &p, int b,
                   int tid) {
   using Tr = FwdTraits<Spec>;
   if constexpr (!Spec::kPaged) {
-    loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads>(
+    loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads, kValidCols>(
         dst, base + (long long)n * Tr::kBlockN * rowStride, rowStride,
         keys - n * Tr::kBlockN, tid);
   } else {
@@ -258,7 +273,7 @@ loadKeyBlockAsync(const FwdParams &p, int b,
     };
     const int j0 = n * Tr::kBlockN;
     if constexpr (kPage % Tr::kBlockN == 0) {
-      loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads>(
+      loadTileAsync<Tr::kBlockN, kCols, Tr::kThreads, kValidCols>(
           dst, base + page(j0) * pageStride + (long long)(j0 % kPage) * rowStride,
           rowStride, keys - j0, tid);
     } else if constexpr (Tr::kBlockN % kPage == 0 && kPage % 8 == 0) {
@@ -270,13 +285,13 @@ loadKeyBlockAsync(const FwdParams &p, int b,
 #pragma unroll
       for (int i = 0; i < Tr::kBlockN / kPage; ++i) {
         const int j = j0 + i * kPage;
-        loadTileAsync<kPage, kCols, Tr::kThreads>(
+        loadTileAsync<kPage, kCols, Tr::kThreads, kValidCols>(
             dst + Tile::offset(i * kPage, 0),
             j < keys ? base + page(j) * pageStride : first, rowStride, keys - j,
             tid);
       }
     } else {
-      loadRowsAsync<Tr::kBlockN, kCols, Tr::kThreads>(
+      loadRowsAsync<Tr::kBlockN, kCols, Tr::kThreads, kValidCols>(
           dst, min(keys - j0, Tr::kBlockN), tid, [&](int r) {
             const int j = j0 + r;
             return base + page(j) * pageStride + (long long)(j % kPage) * rowStride;
@@ -322,11 +337,11 @@ forEachKeyBlock(const FwdParams &p, const FwdBlock<Spec> &blk, const Mask &mask,
   T *sKV = smem + Tr::kSmemQ;
   const long long kRow = p.kStrideS, vRow = p.vStrideS;
   auto loadK = [&](T *dst, int n) {
-    loadKeyBlockAsync<Spec, Tr::kHeadDim>(p, blk.b, dst, blk.k, p.kStrideB,
+    loadKeyBlockAsync<Spec, Tr::kHeadDim, Tr::kDimQK>(p, blk.b, dst, blk.k, p.kStrideB,
                                           kRow, n, mask.seqK, tid);
   };
   auto loadV = [&](T *dst, int n) {
-    loadKeyBlockAsync<Spec, Tr::kHeadDimV>(p, blk.b, dst, blk.v, p.vStrideB,
+    loadKeyBlockAsync<Spec, Tr::kHeadDimV, Tr::kDimV>(p, blk.b, dst, blk.v, p.vStrideB,
                                            vRow, n, mask.seqK, tid);
   };
 
@@ -718,10 +733,24 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   };
 
   detail::forEachKeyBlock<Spec, true>(p, blk, mask, sQ, body);
+  if constexpr (Tr::kSyncBeforeEpilogue)
+    __syncthreads();
 
   // Epilogue: O / rowSum into this warp's own rows of the Q tile (no other
   // warp reads them), then 16-byte coalesced stores; LSE from lane t == 0.
   const float outScale = Spec::kDropout ? p.dropoutScale : 1.f;
+  // The normalizer and LSE of row r of m-tile mt (query head h); the sink
+  // joins them here, or in the combine kernel for split partial results.
+  auto finalizeRow = [&](int mt, int r, int h, bool sink, float &oScale,
+                         float &lse) {
+    if constexpr (Spec::kSinks)
+      if (sink) {
+        softmax.finalizeWithSink(mt, r, mulLog2, outScale, __ldg(p.sinks + h),
+                                 oScale, lse);
+        return;
+      }
+    softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
+  };
   if constexpr (Tr::kDecode) {
     if (p.numSplits > 1) {
       // This split's normalized O and LSE, f32, to the workspace
@@ -733,13 +762,15 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           float oScale, lse;
-          softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
           const int i = rowI(mt, r), h = rowH(mt, r);
+          finalizeRow(mt, r, h, /*sink=*/false, oScale, lse);
           if (i >= blk.seqQ)
             continue;
           const long long row =
               (((long long)blk.split * p.batch + blk.b) * p.headsQ + h) *
                   p.seqQ + i;
+          static_assert(fwd_split_kv::workspaceRowFloats(Tr::kDimV) ==
+                            Tr::kHeadDimV, "a workspace row is the O tile's");
           float *dst = p.oAccum + row * Tr::kHeadDimV + 2 * t;
 #pragma unroll
           for (int dt = 0; dt < kDTiles; ++dt)
@@ -757,7 +788,7 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       float oScale, lse;
-      softmax.finalize(mt, r, mulLog2, outScale, oScale, lse);
+      finalizeRow(mt, r, rowH(mt, r), /*sink=*/true, oScale, lse);
       const int row = warpRow + mt * 16 + g + r * 8;
 #pragma unroll
       for (int dt = 0; dt < kDTiles; ++dt) {
@@ -777,11 +808,14 @@ __device__ __forceinline__ void flashFwdTensorCore(const FwdParams &p) {
   __syncwarp();
   constexpr int kChunks = VTile::kChunks;
   constexpr int kTotal = Tr::kRowsPerWarp * kChunks;
+  constexpr int kValidChunks = Tr::kDimV / VTile::kPerChunk; // the rest: padding
   static_assert(kTotal % 32 == 0, "whole rows per warp");
 #pragma unroll
   for (int it = 0; it < kTotal / 32; ++it) {
     const int idx = it * 32 + lane, row = warpRow + idx / kChunks,
               c = idx % kChunks;
+    if (kValidChunks < kChunks && c >= kValidChunks)
+      continue;
     if constexpr (Tr::kDecode) {
       const int i = blk.rowQuery(row);
       if (i < blk.seqQ)
@@ -925,12 +959,26 @@ __device__ __forceinline__ void flashFwdSimt(const FwdParams &p) {
     if (blk.m0 + row >= blk.seqQ)
       continue;
     const bool any = rowSum[r] > 0.f;
-    const float oScale = any ? outScale / rowSum[r] : 0.f;
+    float oScale = any ? outScale / rowSum[r] : 0.f;
+    float lse = any ? rowMax[r] + logf(rowSum[r]) : negInf();
+    if constexpr (Spec::kSinks) {
+      // The sink joins the denominator (softmax.cuh, finalizeWithSink).
+      const float sink = __ldg(p.sinks + blk.h);
+      if (any) {
+        const float M = fmaxf(rowMax[r], sink);
+        const float total = rowSum[r] * expf(rowMax[r] - M) + expf(sink - M);
+        oScale = outScale * expf(rowMax[r] - M) / total;
+        lse = M + logf(total);
+      } else {
+        lse = sink;
+      }
+    }
 #pragma unroll
     for (int dg = 0; dg < kDGroups; ++dg)
-      blk.o[row * p.oStrideS + dg * 32 + lane] = acc[r][dg] * oScale;
+      if (Tr::kDimV % 32 == 0 || dg * 32 + lane < Tr::kDimV)
+        blk.o[row * p.oStrideS + dg * 32 + lane] = acc[r][dg] * oScale;
     if (blk.lse && lane == 0)
-      blk.lse[row] = any ? rowMax[r] + logf(rowSum[r]) : negInf();
+      blk.lse[row] = lse;
   }
 }
 

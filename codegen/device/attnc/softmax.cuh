@@ -126,6 +126,31 @@ template <int kMTiles> struct OnlineSoftmax {
       lse = negInf();
     }
   }
+
+  /// finalize() with an attention sink: `sink` (natural-log units of the
+  /// scores) joins the denominator, M = max(row max, sink):
+  ///   total = rowSum 2^(rowMax*mul - M) + 2^(sink*log2e - M)
+  ///   O *= 2^(rowMax*mul - M) / total,  LSE = (M + log2(total)) ln 2.
+  /// A fully masked row gets O = 0 and LSE = sink. Once per row: exact
+  /// exp2f / log2f.
+  __device__ __forceinline__ void finalizeWithSink(int mt, int r, float mulLog2,
+                                                   float outScale, float sink,
+                                                   float &oScale,
+                                                   float &lse) const {
+    const float sum = quadSum(rowSum[mt][r]);
+    const float s2 = sink * kLog2e;
+    if (sum > 0.f) {
+      const float m2 = rowMax[mt][r] * mulLog2;
+      const float M = fmaxf(m2, s2);
+      const float rows = sum * exp2f(m2 - M);
+      const float total = rows + exp2f(s2 - M);
+      oScale = outScale * exp2f(m2 - M) / total;
+      lse = (M + log2f(total)) * kLn2;
+    } else {
+      oScale = 0.f;
+      lse = sink;
+    }
+  }
 };
 
 } // namespace attnc

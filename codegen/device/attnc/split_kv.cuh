@@ -9,7 +9,9 @@
 // to lse. The kCombineThreads / 32 warps take every fourth split each (lanes
 // over the columns, loads of several splits in flight), then add up through
 // shared memory. A row no split saw (every L_s = -inf) gets O = 0 and
-// LSE = -inf, as the forward kernel writes for a fully masked row. Launch:
+// LSE = -inf, as the forward kernel writes for a fully masked row. With
+// Spec::kSinks the head's sink joins the sum (L = log(sum_s exp(L_s) +
+// exp(sink)); a row no split saw then has LSE = sink). Launch:
 // batch * headsQ * seqQ blocks of kCombineThreads threads, no dynamic
 // shared memory.
 #pragma once
@@ -23,9 +25,12 @@ template <class Spec>
 __device__ __forceinline__ void splitKvCombine(const FwdParams &p) {
   using T = typename Spec::Element;
   using Ops = ElementOps<T>;
-  constexpr int kDv = Spec::kHeadDimV;
+  // The workspace rows are the V head dim's tile width (zeros past the
+  // head dim, which is all the output gets).
+  constexpr int kDv = fwd_split_kv::workspaceRowFloats(Spec::kHeadDimV);
+  constexpr int kDimV = Spec::kHeadDimV;
   constexpr int kCols = kDv / 32; // columns per lane: c = k * 32 + lane
-  static_assert(kDv % 32 == 0, "head dims are multiples of 32");
+  static_assert(kDv % 32 == 0, "tile widths are multiples of 32");
   constexpr int kThreads = fwd_split_kv::kCombineThreads;
   constexpr int kWarps = kThreads / 32;
   static_assert(fwd_split_kv::kMaxSplits <= kThreads,
@@ -65,12 +70,16 @@ __device__ __forceinline__ void splitKvCombine(const FwdParams &p) {
     __syncthreads(); // reduce[] is reused
     return x;
   };
-  const float mx = blockReduce(ls, true);
+  // An attention sink joins here (the splits' LSEs exclude it), as one
+  // more term of the sum with a zero output.
+  const float sink = Spec::kSinks ? __ldg(p.sinks + h) : negInf();
+  const float mx = fmaxf(blockReduce(ls, true), sink);
   // A row no split saw: every weight is 0 (exp(-inf - 0)).
   const float sub = mx == negInf() ? 0.f : mx;
   const float w = expf(ls - sub);
   weight[tid] = w;
-  const float sum = blockReduce(w, false); // also orders weight[] writes
+  // blockReduce also orders the weight[] writes.
+  const float sum = blockReduce(w, false) + (Spec::kSinks ? expf(sink - sub) : 0.f);
 
   // Warp `warp` adds splits warp, warp + kWarps, ...: kBatch of them per
   // round, their loads issued before any is used.
@@ -104,7 +113,7 @@ __device__ __forceinline__ void splitKvCombine(const FwdParams &p) {
   const float inv = sum > 0.f ? 1.f / sum : 0.f;
   T *out = static_cast<T *>(p.o) + b * p.oStrideB + h * p.oStrideH +
            (long long)i * p.oStrideS;
-  for (int c = tid; c < kDv; c += kThreads) {
+  for (int c = tid; c < kDimV; c += kThreads) {
     float x = 0.f;
 #pragma unroll
     for (int u = 0; u < kWarps; ++u)

@@ -141,13 +141,18 @@ __device__ __forceinline__ void cpAsync16(unsigned smem, const void *gmem) {
 
 /// Load rows [0, kRows) x kCols of a global tile (row stride `stride`
 /// elements, head dim contiguous) into a swizzled shared tile with all
-/// kThreads threads; rows >= validRows are zero-filled, never read.
-template <int kRows, int kCols, int kThreads, class T>
+/// kThreads threads; rows >= validRows and columns >= kValidCols (a head
+/// dim padded to the tile width; whole chunks) are zero-filled, never read.
+template <int kRows, int kCols, int kThreads, int kValidCols = kCols, class T>
 __device__ __forceinline__ void loadTileAsync(T *smem, const T *gmem,
                                               long long stride, int validRows,
                                               int tid) {
   using Tile = SmemTile<kCols, sizeof(T)>;
   constexpr int kChunks = Tile::kChunks;
+  constexpr int kValidChunks = kValidCols / Tile::kPerChunk;
+  static_assert(kValidCols % Tile::kPerChunk == 0 && kValidCols <= kCols,
+                "valid columns are whole 16-byte chunks of the row");
+  constexpr bool kPadded = kValidChunks < kChunks;
   constexpr int kTotal = kRows * kChunks;
   constexpr bool kRegular = kThreads % kChunks == 0 &&
                             (kThreads / kChunks) % 8 == 0 &&
@@ -160,8 +165,14 @@ __device__ __forceinline__ void loadTileAsync(T *smem, const T *gmem,
     constexpr unsigned kDstStep = kRowStep * kCols * sizeof(T);
     const int row0 = tid / kChunks, c = tid % kChunks;
     const unsigned dst = smemAddr(smem + Tile::offset(row0, c));
-    const T *src = gmem + row0 * stride + c * Tile::kPerChunk;
     const long long step = kRowStep * stride;
+    if (kPadded && c >= kValidChunks) { // a padding column: zeros
+#pragma unroll
+      for (int it = 0; it < kIters; ++it)
+        cpAsync16(dst + it * kDstStep, gmem, false);
+      return;
+    }
+    const T *src = gmem + row0 * stride + c * Tile::kPerChunk;
     if (validRows >= kRows) { // the common case: no row predicate
 #pragma unroll
       for (int it = 0; it < kIters; ++it, src += step)
@@ -181,7 +192,7 @@ __device__ __forceinline__ void loadTileAsync(T *smem, const T *gmem,
       if (kTotal % kThreads != 0 && idx >= kTotal)
         break;
       int row = idx / kChunks, c = idx % kChunks;
-      bool valid = row < validRows;
+      bool valid = row < validRows && (!kPadded || c < kValidChunks);
       const T *src = valid ? gmem + row * stride + c * Tile::kPerChunk : gmem;
       cpAsync16(smem + Tile::offset(row, c), src, valid);
     }
@@ -204,12 +215,17 @@ __device__ __forceinline__ void allowDependentLaunch() {
 }
 
 /// loadTileAsync for rows that are not evenly strided: rowPtr(r) is the
-/// global address of row r < validRows (>= 1); rows past it are zero-filled.
-template <int kRows, int kCols, int kThreads, class T, class RowPtr>
+/// global address of row r < validRows (>= 1); rows past it and columns
+/// past kValidCols are zero-filled.
+template <int kRows, int kCols, int kThreads, int kValidCols = kCols, class T,
+          class RowPtr>
 __device__ __forceinline__ void loadRowsAsync(T *smem, int validRows, int tid,
                                               RowPtr &&rowPtr) {
   using Tile = SmemTile<kCols, sizeof(T)>;
   constexpr int kChunks = Tile::kChunks;
+  constexpr int kValidChunks = kValidCols / Tile::kPerChunk;
+  static_assert(kValidCols % Tile::kPerChunk == 0 && kValidCols <= kCols,
+                "valid columns are whole 16-byte chunks of the row");
   constexpr int kTotal = kRows * kChunks;
   constexpr int kIters = (kTotal + kThreads - 1) / kThreads;
 #pragma unroll
@@ -218,7 +234,7 @@ __device__ __forceinline__ void loadRowsAsync(T *smem, int validRows, int tid,
     if (kTotal % kThreads != 0 && idx >= kTotal)
       break;
     const int row = idx / kChunks, c = idx % kChunks;
-    const bool valid = row < validRows;
+    const bool valid = row < validRows && c < kValidChunks;
     // An invalid row reads nothing but still names a valid address (row 0:
     // the caller passes validRows >= 1).
     const T *src = rowPtr(valid ? row : 0) + (valid ? c * Tile::kPerChunk : 0);

@@ -67,6 +67,12 @@ struct FwdProblem {
   double dropoutScale = 1.0;
   uint64_t seed = 0, offset = 0;
 
+  /// Attention sinks: sinks[h] (one per query head, in the units of the
+  /// scaled and modified scores) joins every softmax denominator of head h
+  /// and its LSE; a row with no allowed key gets O = 0, LSE = sinks[h].
+  /// Empty: none.
+  std::vector<double> sinks;
+
   /// s is the scaled score; returns the modified score. Empty: identity.
   std::function<double(double s, int b, int h, int i, int j)> scoreMod;
   /// true = keep. Empty: keep all.
@@ -140,18 +146,23 @@ inline void forwardRows(const FwdProblem &pr, const double *q, const double *k,
       rowMax = std::max(rowMax, x);
     }
     std::fill(oi, oi + pr.headDimV, 0.0);
-    if (rowMax == negInf) { // every key masked: O = 0, LSE = -inf
+    // A packed row past its sequence does not exist: no sink either.
+    const bool exists = pr.seqLensQ.empty() || i < pr.seqLensQ[b];
+    const double sink = pr.sinks.empty() || !exists ? negInf : pr.sinks[h];
+    if (rowMax == negInf) { // every key masked: O = 0, LSE = -inf (or sink)
       if (lse)
-        lse[row] = negInf;
+        lse[row] = sink;
       continue;
     }
-    double sum = 0;
+    // The sink's exp(sink) joins the denominator (and takes no value).
+    const double top = std::max(rowMax, sink);
+    double sum = sink == negInf ? 0.0 : std::exp(sink - top);
     for (int j = 0; j < pr.seqK; ++j) {
-      s[j] = std::exp(s[j] - rowMax);
+      s[j] = std::exp(s[j] - top);
       sum += s[j];
     }
     if (lse)
-      lse[row] = rowMax + std::log(sum);
+      lse[row] = top + std::log(sum);
     for (int j = 0; j < pr.seqK; ++j) {
       double pj = s[j] / sum;
       if (pr.dropout)

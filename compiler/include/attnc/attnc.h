@@ -64,6 +64,9 @@ struct RunArgs {
   const uint8_t *blockLayout = nullptr;    // spec with blocks(...)
   int64_t layoutShape[3] = {0, 0, 0};      // [1 or headsQ, qBlocks, kBlocks]
   uint64_t seed = 0, offset = 0;           // spec with dropout
+  // Attention sinks (spec with softmax(s, sink: ...)): [headsQ] float32 on
+  // the device, one logit per query head, in the units of the scaled scores.
+  const float *sinks = nullptr;
   // Paged K/V (spec with paged(...)): k and v are the caches, shape and
   // strides [pages, pageSize, headsKV, dim]; blockTable is [batch, maxPages]
   // int32 (row-major, on the device), seqLensK [batch] int32 keys per

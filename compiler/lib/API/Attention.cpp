@@ -587,6 +587,15 @@ public:
       p.sparseBlockQ = int(k.sparseBlockQ);
       p.sparseBlockK = int(k.sparseBlockK);
     }
+    if (k.sinks) {
+      if (!a.sinks)
+        return invalid("sinks: the spec's softmax has attention sinks; pass "
+                       "a device array of " + std::to_string(hq) +
+                       " float32 logits (one per query head)");
+      if (reinterpret_cast<uintptr_t>(a.sinks) % alignof(float) != 0)
+        return invalid("sinks: the pointer is not 4-byte aligned");
+      p.sinks = a.sinks;
+    }
     p.dropoutP = float(k.dropout);
     p.dropoutScale = k.dropout > 0 ? float(1.0 / (1.0 - k.dropout)) : 1.0f;
     p.seed = a.seed;

@@ -193,14 +193,18 @@ static void naiveLowpRows(const ref::FwdProblem &pr, ElementType e,
       mx = std::max(mx, x);
     }
     std::fill(acc.begin(), acc.end(), 0.f);
+    const bool exists = pr.seqLensQ.empty() || i < pr.seqLensQ[b];
+    const float sink =
+        pr.sinks.empty() || !exists ? negInf : float(pr.sinks[h]);
     if (mx == negInf) {
       for (int d = 0; d < pr.headDimV; ++d)
         o[row * pr.headDimV + d] = 0;
       if (lse)
-        lse[row] = negInf;
+        lse[row] = sink;
       continue;
     }
-    float sum = 0;
+    mx = std::max(mx, sink);
+    float sum = sink == negInf ? 0.f : std::exp(sink - mx);
     for (int j = 0; j < pr.seqK; ++j)
       sum += (s[j] = std::exp(s[j] - mx));
     if (lse)
@@ -285,10 +289,20 @@ CheckResult attnc::checkForward(const ref::FwdProblem &pr, ElementType element,
   double naiveErrO = 0, naiveErrLse = 0;
   const double negInf = -std::numeric_limits<double>::infinity();
   for (long long row = 0; row < rows; ++row) {
+    // A row with no allowed key: LSE = -inf, or exactly the head's sink
+    // with O exactly 0 (a sink far above the scores can round a visible
+    // row's LSE to the sink, but not its O to 0).
+    const double sink =
+        pr.sinks.empty() ? negInf : pr.sinks[(row / pr.seqQ) % pr.headsQ];
     bool masked = refLse[row] == negInf;
+    if (!masked && refLse[row] == sink) {
+      masked = true;
+      for (int d = 0; d < pr.headDimV; ++d)
+        masked = masked && ref[row * pr.headDimV + d] == 0.0;
+    }
     if (masked) {
       ++r.maskedRows;
-      bool good = !lse || (*lse)[row] == float(negInf);
+      bool good = !lse || (*lse)[row] == float(sink);
       for (int d = 0; d < pr.headDimV; ++d)
         good = good && o[row * pr.headDimV + d] == 0.0;
       if (!good)

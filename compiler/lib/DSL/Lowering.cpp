@@ -466,7 +466,9 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
       break;
     }
     case ChainStep::Softmax:
-      cur = attn::SoftmaxOp::create(b, l, scoreType, cur);
+      cur = attn::SoftmaxOp::create(
+          b, l, scoreType, cur,
+          st.auxInput >= 0 ? arg(st.auxInput) : Value());
       break;
     case ChainStep::Dropout:
       cur = attn::DropoutOp::create(b, l, scoreType, cur, arg(st.seedInput),

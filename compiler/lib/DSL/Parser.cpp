@@ -490,6 +490,21 @@ ExprPtr Parser::parsePrimary(unsigned depth) {
       ExprPtr arg = parseExpr(depth + 1);
       if (!arg)
         return nullptr;
+      // `name: value`, a named argument (Sema says which calls take one).
+      if (arg->kind == ExprKind::Ident && tok.kind == Tok::Colon) {
+        consume();
+        ExprPtr value = parseExpr(depth + 1);
+        if (!value)
+          return nullptr;
+        call->argNames.resize(call->args.size());
+        call->argNameLocs.resize(call->args.size());
+        call->argNames.push_back(arg->name);
+        call->argNameLocs.push_back(arg->loc);
+        arg = std::move(value);
+      } else if (!call->argNames.empty()) {
+        call->argNames.emplace_back();
+        call->argNameLocs.push_back(arg->loc);
+      }
       call->args.push_back(std::move(arg));
       if (tok.kind == Tok::Comma) {
         consume();

@@ -125,6 +125,8 @@ const char *attnc::dsl::toString(InputRole r) {
     return "cu_seqlens_q";
   case InputRole::CuSeqlensK:
     return "cu_seqlens_k";
+  case InputRole::Sinks:
+    return "sinks";
   }
   return "?";
 }
@@ -283,6 +285,10 @@ private:
                  SourceLoc loc, bool explicitScale);
   void maskStmt(StmtAST &stmt, Expr &call);
   void softmax(StmtAST &stmt, Expr &call);
+  void sinkArgument(const Expr &e);
+  /// Reports named arguments anywhere but `sink:` of a statement's
+  /// softmax(...); false when there was one.
+  bool checkNamedArguments(const Expr &e, bool top);
   void dropout(StmtAST &stmt, Expr &call);
   void pagedView(StmtAST &stmt, Expr &call);
   void packedView(StmtAST &stmt, Expr &call);
@@ -416,6 +422,15 @@ void SpecAnalyzer::run() {
                      "packed(q_tokens, cu_seqlens_q), k and v through "
                      "cu_seqlens_k) and write matmul(q, k^T) and "
                      "matmul(p, v) with them");
+  // A vector of logits is only ever a sink: one left unused is a forgotten
+  // `sink:`, which would silently compute attention without it.
+  if (!failed)
+    for (const InputDecl &in : spec.inputs)
+      if (in.role == InputRole::Unused && isFloat(in.type.elem) &&
+          !in.type.scalar && in.type.dims.size() == 1)
+        error(in.loc, "input '" + in.name + "' (" + in.type.str() +
+                          ") is not used; attention sinks are passed to the "
+                          "softmax: p = softmax(s, sink: " + in.name + ")");
   if (!failed)
     checkFoldedScale();
   spec.analyzed = !failed;
@@ -445,12 +460,21 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
       error(d.loc, "dimension must be positive, got " + d.str());
       ok = false;
     }
-  if (isFloat(t.elem)) {
+  if (isFloat(t.elem) && !t.scalar && t.dims.size() == 1) {
+    // A per-head vector (attention sinks), checked where it is used.
+    if (t.elem != ElemType::F32) {
+      error(t.loc, "a vector input holds per-head logits (softmax(s, sink: " +
+                       n + ")) and is f32: write '" + n + ": f32[" +
+                       t.dims[0].str() + "]'");
+      ok = false;
+    }
+  } else if (isFloat(t.elem)) {
     if (t.scalar || t.dims.size() < 3 || t.dims.size() > 4) {
-      error(t.loc, "a " + std::string(toString(t.elem)) +
+      error(t.loc, std::string(t.elem == ElemType::F32 ? "an " : "a ") +
+                       toString(t.elem) +
                        " input is a tensor [batch, heads, sequence, "
                        "head_dim] (or packed tokens [total, heads, "
-                       "head_dim]); '" +
+                       "head_dim], or an f32[heads] vector of sinks); '" +
                        n + "' has " +
                        std::to_string(t.scalar ? 0 : t.dims.size()) +
                        " dimension(s)");
@@ -458,18 +482,26 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
     } else {
       const DimAST &d = t.dims.back();
       // The head dims some forward kernel family supports.
-      bool supported = false;
-      for (int s : mlir::attn::model::forwardHeadDims())
-        supported |= !d.isSymbol() && d.value == s;
-      const std::string dims =
-          mlir::attn::model::forwardHeadDimsText(" or ");
+      const bool supported =
+          !d.isSymbol() && d.value <= std::numeric_limits<int>::max() &&
+          mlir::attn::model::forwardHeadDimSupported(int(d.value));
+      const std::string dims = mlir::attn::model::forwardHeadDimsText();
       if (d.isSymbol()) {
         error(d.loc, "head dim of '" + n + "' must be a number (" + dims +
                          "), not '" + d.symbol + "'");
         ok = false;
       } else if (!supported && d.value > 0) {
+        // Rows of 16-byte chunks: a head dim off the alignment needs the
+        // caller's padding (the next multiple is named).
+        constexpr int64_t kAlign = attnc::fwd_mma_sync::kHeadDimAlign;
+        const int64_t up = (d.value + kAlign - 1) / kAlign * kAlign;
+        const bool padHint = d.value % kAlign != 0 &&
+                             mlir::attn::model::forwardHeadDimSupported(int(up));
         error(d.loc, "head dim " + d.str() + " of '" + n +
-                         "' is not supported; use " + dims);
+                         "' is not supported; it must be " + dims +
+                         (padHint ? " (pad the rows to " + std::to_string(up) +
+                                        " with zeros)"
+                                  : ""));
         ok = false;
       }
     }
@@ -987,6 +1019,12 @@ void SpecAnalyzer::assign(StmtAST &stmt) {
     return;
   }
   Expr &v = *stmt.value;
+  // A bad name inside softmax(...) is reported and the call still
+  // analyzed (its 'sink:' alone counts), so the rest of the spec does not
+  // fail for a missing softmax.
+  if (!checkNamedArguments(v, /*top=*/true) &&
+      !(v.kind == ExprKind::Call && v.name == "softmax"))
+    return;
   auto isCall = [](const Expr &e, const char *name) {
     return e.kind == ExprKind::Call && e.name == name;
   };
@@ -1626,19 +1664,107 @@ void SpecAnalyzer::maskStmt(StmtAST &stmt, Expr &call) {
   bind(stmt, Stage::Scores);
 }
 
+bool SpecAnalyzer::checkNamedArguments(const Expr &e, bool top) {
+  bool ok = true;
+  for (size_t i = 0; i < e.argNames.size(); ++i) {
+    if (e.argNames[i].empty())
+      continue;
+    if (!(top && e.name == "softmax"))
+      error(e.argNameLocs[i],
+            "'" + e.name + "' takes no named arguments (only softmax does: "
+                           "p = softmax(s, sink: sinks)); got '" +
+                e.argNames[i] + ":'");
+    else if (e.argNames[i] != "sink")
+      error(e.argNameLocs[i], "softmax has no argument '" + e.argNames[i] +
+                                  ":'; it takes the scores and 'sink:' (p = "
+                                  "softmax(s, sink: sinks))");
+    else
+      continue;
+    ok = false;
+  }
+  for (const ExprPtr &a : e.args)
+    ok = checkNamedArguments(*a, false) && ok;
+  return ok;
+}
+
+/// `sink: x` of softmax: x is an f32[hq] input, one logit per query head.
+void SpecAnalyzer::sinkArgument(const Expr &e) {
+  if (e.kind != ExprKind::Ident || lookupInput(e.name) < 0) {
+    error(e.loc, "the sink must be a declared input f32[heads] (one logit per "
+                 "query head), e.g. sinks: f32[h] and softmax(s, sink: "
+                 "sinks)");
+    return;
+  }
+  const int i = lookupInput(e.name);
+  const InputDecl &in = spec.inputs[i];
+  if (in.invalid) {
+    failed = true;
+    return;
+  }
+  if (in.type.elem != ElemType::F32 || in.type.scalar ||
+      in.type.dims.size() != 1) {
+    error(e.loc, "sink '" + e.name + "' is " + in.type.str() +
+                     "; sinks are f32[heads], one logit per query head");
+    return;
+  }
+  if (in.role != InputRole::Unused) {
+    error(e.loc, "'" + e.name + "' is already the " + toString(in.role) +
+                     " input");
+    return;
+  }
+  if (spec.query >= 0) {
+    const DimAST &hq = shapeOf(spec.query).dims[1], &hs = in.type.dims[0];
+    if (!hs.sameAs(hq)) {
+      error(hs.loc, "sink '" + e.name + "' has '" + hs.str() +
+                        "' entries but query '" + spec.queryInput().name +
+                        "' has '" + hq.str() +
+                        "' heads; sinks hold one logit per query head");
+      return;
+    }
+  }
+  setRole(i, InputRole::Sinks);
+  spec.sinks = i;
+}
+
 void SpecAnalyzer::softmax(StmtAST &stmt, Expr &call) {
-  if (call.args.size() != 1) {
+  size_t positional = 0;
+  Expr *scores = nullptr;
+  const Expr *sink = nullptr;
+  SourceLoc sinkLoc;
+  for (size_t i = 0; i < call.args.size(); ++i) {
+    if (i < call.argNames.size() && !call.argNames[i].empty()) {
+      if (call.argNames[i] != "sink") // reported by checkNamedArguments
+        continue;
+      if (sink)
+        error(call.argNameLocs[i],
+              "softmax takes one 'sink:' (first at " + lineOf(sinkLoc) + ")");
+      sink = call.args[i].get();
+      sinkLoc = call.argNameLocs[i];
+    } else if (positional++ == 0) {
+      scores = call.args[i].get();
+    }
+  }
+  if (positional != 1) {
     error(call.loc, "'softmax' takes 1 argument (the scores), got " +
-                        std::to_string(call.args.size()));
+                        std::to_string(positional) +
+                        (sink ? " besides 'sink:'"
+                         : positional > 1
+                             ? " (attention sinks are passed by name: "
+                               "softmax(s, sink: sinks))"
+                             : ""));
   } else if (stage == Stage::Probs) {
     error(call.loc,
           "softmax is applied twice (first at " + lineOf(softmaxLoc) + ")");
     return;
-  } else if (checkChainOperand(*call.args[0], "softmax", Stage::Scores)) {
+  } else if (checkChainOperand(*scores, "softmax", Stage::Scores)) {
     ChainStep step;
     step.kind = ChainStep::Softmax;
     step.loc = call.loc;
     step.result = stmt.name;
+    if (sink) {
+      sinkArgument(*sink);
+      step.auxInput = spec.sinks;
+    }
     spec.steps.push_back(step);
   } else {
     failed = true;

@@ -452,7 +452,10 @@ void attnc::printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os) {
       continue;
     os << "attention " << spec.name << ": "
        << dsl::toString(spec.queryInput().type.elem) << ", head dim "
-       << spec.headDim() << ", q " << spec.queryInput().type.str() << ", k "
+       << spec.headDim();
+    if (spec.headDimV() != spec.headDim())
+      os << " (value " << spec.headDimV() << ")";
+    os << ", q " << spec.queryInput().type.str() << ", k "
        << spec.keyInput().type.str() << ", v " << spec.valueInput().type.str()
        << "\n  chain:";
     for (const dsl::ChainStep &st : spec.steps) {
@@ -464,6 +467,8 @@ void attnc::printReport(const dsl::ModuleAST &module, llvm::raw_ostream &os) {
         os << "(scale " << st.scale << ')';
       if (st.kind == dsl::ChainStep::Dropout)
         os << '(' << st.dropout << ')';
+      if (st.kind == dsl::ChainStep::Softmax && st.auxInput >= 0)
+        os << "(sink: " << spec.inputs[st.auxInput].name << ')';
     }
     os << "\n  returns " << spec.outputName
        << (spec.returnsLogSumExp ? ", logsumexp" : "") << "\n";

@@ -221,6 +221,48 @@ bool readIndexNpy(const char *flag, const std::string &path, int64_t batch,
   return true;
 }
 
+/// The attention sinks of a spec that has them: --sinks S.npy (f32 [hq]),
+/// or random logits (normal, scale 2) with --shape; `err` is ready for
+/// fail(). Empty without sinks (and --sinks is then refused).
+bool readSinks(const RunOptions &o, const KernelInfo &info, bool random,
+               int64_t hq, std::vector<float> &out, std::string &err) {
+  out.clear();
+  if (!info.sinks) {
+    if (!o.sinks.empty()) {
+      err = "--sinks: the spec's softmax has no sinks (softmax(s, sink: "
+            "...)); they would not be used";
+      return false;
+    }
+    return true;
+  }
+  if (o.sinks.empty()) {
+    if (!random) {
+      err = "the spec's softmax has attention sinks: pass --sinks S.npy "
+            "(float32 [" + std::to_string(hq) + "], one per query head)";
+      return false;
+    }
+    std::mt19937_64 rng(o.dataSeed + 29);
+    std::normal_distribution<float> normal(0.f, 2.f);
+    for (int64_t h = 0; h < hq; ++h)
+      out.push_back(normal(rng));
+    return true;
+  }
+  Expected<NpyArray> a = readNpy(o.sinks);
+  if (!a) {
+    err = a.takeError().addContext("--sinks").str();
+    return false;
+  }
+  if (a->dtype != DType::F32 || a->shape.size() != 1 || a->shape[0] != hq) {
+    err = "--sinks " + o.sinks + ": expected float32 [" + std::to_string(hq) +
+          "] (one logit per query head), got " + dtypeName(a->dtype) + " " +
+          fmtShape(a->shape);
+    return false;
+  }
+  out.resize(size_t(hq));
+  std::memcpy(out.data(), a->data.data(), out.size() * 4);
+  return true;
+}
+
 /// q, k, v on the device: random normal values of the host tensors' shapes
 /// made on the device (host copies kept for --check), or the loaded files
 /// uploaded. `where` prefixes the random tensors' names in messages.
@@ -513,6 +555,13 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   Expected<DeviceBuffer> dcuK = upload(cuK.data(), cuK.size() * 4);
   if (!dcuQ || !dcuK)
     return fail(!dcuQ ? dcuQ.error() : dcuK.error());
+  std::vector<float> sinks;
+  std::string sinkErr;
+  if (!readSinks(o, info, random, hq, sinks, sinkErr))
+    return fail(sinkErr);
+  Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
+  if (!dsinks)
+    return fail(dsinks.error());
 
   RunArgs args;
   args.q = TensorArg::packed(dq->data(), q.shape[0], hq, info.headDim);
@@ -525,6 +574,8 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   args.sequences = b;
   args.maxSeqlenQ = maxQ, args.maxSeqlenK = maxK;
   args.trustIndices = true; // checked above, on these very host copies
+  if (info.sinks)
+    args.sinks = static_cast<const float *>(dsinks->data());
   args.seed = o.seed;
   args.offset = o.offset;
   RunReport launched;
@@ -578,6 +629,7 @@ static int runPacked(const RunOptions &o, const Attention &attn,
                        {}, {}, layoutShape, o.seed, o.offset);
   problem.seqLensQ = sequenceLengths(cuQ);
   problem.seqLensK = sequenceLengths(cuK);
+  problem.sinks.assign(sinks.begin(), sinks.end());
   std::vector<float> lseDense(size_t(b * hq * maxQ),
                               -std::numeric_limits<float>::infinity());
   for (int64_t bi = 0; bi < b; ++bi)
@@ -862,6 +914,13 @@ int attnc::tool::runRun(const RunOptions &o) {
   Expected<DeviceBuffer> dout = DeviceBuffer(), dlse = DeviceBuffer();
   if (Status st = poisonedOutputs(oBytes, lseBytes, dout, dlse); !st)
     return fail(st.error());
+  std::vector<float> sinks;
+  std::string sinkErr;
+  if (!readSinks(o, info, random, hq, sinks, sinkErr))
+    return fail(sinkErr);
+  Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
+  if (!dsinks)
+    return fail(dsinks.error());
   Expected<DeviceBuffer> dlen = upload(lengths.data(), lengths.size() * 4);
   Expected<DeviceBuffer> dlay = upload(layout.data(), layout.size());
   Expected<DeviceBuffer> dtab = upload(table.data(), table.size() * 4);
@@ -897,6 +956,8 @@ int attnc::tool::runRun(const RunOptions &o) {
     for (int i = 0; i < 3; ++i)
       args.layoutShape[i] = layoutShape[i];
   }
+  if (info.sinks)
+    args.sinks = static_cast<const float *>(dsinks->data());
   args.seed = o.seed;
   args.offset = o.offset;
   RunReport launched;
@@ -958,6 +1019,7 @@ int attnc::tool::runRun(const RunOptions &o) {
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(n), int(m), lengths,
                        layout, layoutShape, o.seed, o.offset);
+  problem.sinks.assign(sinks.begin(), sinks.end());
   if (info.paged) {
     problem.seqLensK.assign(seqLens.begin(), seqLens.end());
     std::vector<double> kl = gatherPaged(k.value, pageSize, hk, info.headDim,
@@ -1100,6 +1162,21 @@ int attnc::tool::runBench(const BenchOptions &o) {
     // in the element type, made on the device (attnc/RandomFill.h), a
     // different stream per tensor and set.
     std::vector<RunArgs> sets;
+    // Attention sinks: one random logit per query head (normal, scale 2),
+    // shared by both sets (hq floats, never an L2 concern).
+    const float *sinksOnDevice = nullptr;
+    if (info.sinks) {
+      std::mt19937_64 rng(29);
+      std::normal_distribution<float> normal(0.f, 2.f);
+      std::vector<float> sinks;
+      for (int64_t h = 0; h < s.headsQ; ++h)
+        sinks.push_back(normal(rng));
+      Expected<DeviceBuffer> buf = upload(sinks.data(), sinks.size() * 4);
+      if (!buf)
+        return fail(buf.error());
+      sinksOnDevice = static_cast<const float *>(buf->data());
+      bufs.push_back(std::move(*buf));
+    }
     for (int i = 0; i < kSets; ++i) {
       const std::vector<int64_t> *inputShapes[3] = {&qShape, &kShape, &vShape};
       for (int t = 0; t < 3; ++t) {
@@ -1128,6 +1205,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
       a.v = TensorArg::contiguous(b0[2].data(), vs);
       a.o = TensorArg::contiguous(b0[3].data(), os);
       a.lse = static_cast<float *>(b0[4].data());
+      a.sinks = sinksOnDevice;
       if (info.packed) {
         a.q = TensorArg::packed(b0[0].data(), totalQ, s.headsQ, info.headDim);
         a.k = TensorArg::packed(b0[1].data(), totalK, s.headsKV, info.headDim);
@@ -1186,12 +1264,14 @@ int attnc::tool::runBench(const BenchOptions &o) {
     std::sort(times.begin(), times.end());
     double ms = times[times.size() / 2];
     // FLOPs as the FlashAttention papers count them: 4 b h n m d, halved
-    // when causal.
-    double flops = 4.0 * s.batch * s.headsQ * s.seqQ * s.seqK * info.headDim;
+    // when causal; 2 b h n m (d + dv) when V's head dim differs (Q K^T
+    // and P V).
+    const double dims = double(info.headDim) + double(info.headDimV);
+    double flops = 2.0 * s.batch * s.headsQ * s.seqQ * s.seqK * dims;
     if (info.packed) { // each sequence at its own lengths
       flops = 0;
       for (size_t i = 0; i < lensQ.size(); ++i)
-        flops += 4.0 * s.headsQ * lensQ[i] * lensK[i] * info.headDim;
+        flops += 2.0 * s.headsQ * lensQ[i] * lensK[i] * dims;
     }
     if (info.causal)
       flops /= 2;

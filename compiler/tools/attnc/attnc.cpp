@@ -174,6 +174,8 @@ int main(int argc, char **argv) {
   run->add_option("--cu-seqlens-k", runOpts.cuSeqlensK,
                   "Packed sequences: key prefix sums .npy (int32 [b + 1]); "
                   "--k/--v are then [total_k, hk, d]");
+  run->add_option("--sinks", runOpts.sinks,
+                  "Attention sinks .npy [hq] (f32), for softmax(s, sink: ...)");
   run->add_option("--seed", runOpts.seed, "Dropout seed")->check(kUnsigned64);
   run->add_option("--offset", runOpts.offset, "Dropout offset")
       ->check(kUnsigned64);

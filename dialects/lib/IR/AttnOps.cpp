@@ -158,11 +158,23 @@ LogicalResult ScoreModOp::verifyRegions() {
   return verifyScoreModRegion(*this, getBody());
 }
 
+/// Sinks hold one logit per query head (dimension 1 of the scores or Q).
+static LogicalResult verifySinks(Operation *op, Value sinks, int64_t heads) {
+  if (!sinks)
+    return success();
+  int64_t n = cast<RankedTensorType>(sinks.getType()).getDimSize(0);
+  if (!compatible(n, heads))
+    return op->emitOpError() << "sinks has " << dimStr(n)
+                             << " entries for " << dimStr(heads)
+                             << " query heads";
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (!getInput().getType().getElementType().isF32())
     return emitOpError() << "softmax works on f32 scores, got "
                          << getInput().getType().getElementType();
-  return success();
+  return verifySinks(*this, getSinks(), getInput().getType().getDimSize(1));
 }
 
 LogicalResult DropoutOp::verify() {
@@ -370,6 +382,8 @@ static LogicalResult verifyAttention(OpT op) {
     return op.emitOpError() << "seed and offset come together";
   if (p > 0.0 && !op.getSeed())
     return op.emitOpError() << "dropout needs a seed and an offset";
+  if (failed(verifySinks(o, op.getSinks(), hq)))
+    return failure();
   if (failed(verifyScoreModRegion(o, op.getScoreMod())) ||
       failed(verifyMaskRegion(o, op.getMask())))
     return failure();

@@ -49,13 +49,11 @@ bool mlir::attn::model::supportsShape(const KernelFamily &f,
   if (!(f.elements & bit))
     return fail(why, "element size " + std::to_string(s.elementBytes) +
                          " B is not supported by " + f.name);
-  if (!f.headDims.contains(s.headDim) || !f.headDims.contains(s.headDimV) ||
-      (f.headDimVEqualsHeadDim && s.headDimV != s.headDim))
+  if (!f.tileHeadDim(s.headDim) || !f.tileHeadDim(s.headDimV))
     return fail(why, "head dims " + std::to_string(s.headDim) + "/" +
                          std::to_string(s.headDimV) + " are not supported by " +
-                         f.name + " (supported: " + f.headDims.str() +
-                         (f.headDimVEqualsHeadDim ? ", equal for Q/K and V)"
-                                                  : ")"));
+                         f.name + " (each a multiple of 8 up to the widest "
+                         "tile: " + f.headDims.str() + ")");
   return true;
 }
 
@@ -148,12 +146,13 @@ int mlir::attn::model::estimateRegisters(const KernelFamily &f,
   if (!isFwdMmaSync(f) && !isFwdSplitKv(f))
     return 0;
   int rows = t.blockM / t.warps; // R
+  const int dv = f.tileHeadDim(s.headDimV); // computed in the tile width
   if (s.elementBytes == 4) {
     int threads = t.warps * 32;
-    return t.blockM * s.headDimV / threads + t.blockM * t.blockN / threads +
+    return t.blockM * dv / threads + t.blockM * t.blockN / threads +
            kSimtOverheadRegs;
   }
-  int oAcc = rows * s.headDimV / 32;
+  int oAcc = rows * dv / 32;
   int rowStats = rows / 4;
   int sAcc = rows * t.blockN / 32;
   int pFrag = rows * t.blockN / 64;

@@ -259,7 +259,8 @@ mlir::attn::fuseAttentionChain(RewriterBase &rewriter, MatmulOp pv,
   };
   auto fused = FusedAttentionOp::create(
       rewriter, loc, TypeRange{outType, lseType}, q, k, v, sum.kvLengths,
-      sum.blockLayout, seed, offset, rewriter.getF64FloatAttr(sum.scale),
+      sum.blockLayout, seed, offset, softmax.getSinks(),
+      rewriter.getF64FloatAttr(sum.scale),
       sum.causal ? rewriter.getUnitAttr() : UnitAttr(), opt(sum.windowLeft),
       opt(sum.windowRight), opt(sum.blockQ), opt(sum.blockK),
       rewriter.getF64FloatAttr(

@@ -79,6 +79,8 @@ static std::string missingFeature(const model::KernelFamily &f,
     return "paged K/V";
   if (op.getQuery().getDefiningOp<PackedSeqOp>() && !has.packed)
     return "packed sequences";
+  if (op.getSinks() && !has.sinks)
+    return "attention sinks";
   auto heads = [](Value v) {
     return cast<RankedTensorType>(v.getType()).getDimSize(1);
   };
@@ -133,12 +135,12 @@ mlir::attn::tileAttention(RewriterBase &rewriter, FusedAttentionOp op,
   const model::KernelFamily *family =
       chooseFamily(op, target, shape, req.family, whyNot);
   if (!family) {
-    if (!llvm::is_contained(model::forwardHeadDims(), op.getHeadDim()) ||
-        op.getHeadDimV() != op.getHeadDim())
+    if (!model::forwardHeadDimSupported(int(op.getHeadDim())) ||
+        !model::forwardHeadDimSupported(int(op.getHeadDimV())))
       return op.emitOpError()
              << "head dim " << op.getHeadDim() << "/" << op.getHeadDimV()
-             << " is not supported by the tiled kernel; supported: "
-             << model::forwardHeadDimsText() << " (equal for Q/K and V)";
+             << " is not supported by the tiled kernel; each must be "
+             << model::forwardHeadDimsText();
     return op.emitOpError() << "no kernel family can tile this attention on "
                             << target.name << ": " << whyNot;
   }
@@ -215,7 +217,7 @@ mlir::attn::tileAttention(RewriterBase &rewriter, FusedAttentionOp op,
   auto tiled = TiledAttentionOp::create(
       rewriter, op.getLoc(), op->getResultTypes(), op.getQuery(), op.getKey(),
       op.getValue(), op.getKvLengths(), op.getBlockLayout(), op.getSeed(),
-      op.getOffset(), op.getScaleAttr(), op.getCausalAttr(),
+      op.getOffset(), op.getSinks(), op.getScaleAttr(), op.getCausalAttr(),
       op.getWindowLeftAttr(), op.getWindowRightAttr(), op.getBlockQAttr(),
       op.getBlockKAttr(), op.getDropoutAttr(), tiling,
       BlockSkipAttr::get(op.getContext(), blockSkipOf(op)));

@@ -161,6 +161,22 @@ func.func @softmax_type(%s: tensor<?x?x?x?xbf16>) {
 
 // -----
 
+func.func @softmax_sinks_heads(%s: tensor<?x8x?x?xf32>, %x: tensor<4xf32>) {
+  // expected-error @+1 {{'attn.softmax' op sinks has 4 entries for 8 query heads}}
+  %0 = attn.softmax %s sinks %x : tensor<4xf32> : tensor<?x8x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_sinks_type(%s: tensor<?x8x?x?xf32>, %x: tensor<8xf16>) {
+  // expected-error @+1 {{operand #1 must be}}
+  %0 = attn.softmax %s sinks %x : tensor<8xf16> : tensor<?x8x?x?xf32>
+  return
+}
+
+// -----
+
 func.func @dropout_one(%p: tensor<?x?x?x?xf32>, %seed: i64, %offset: i64) {
   // expected-error @+1 {{'attn.dropout' op dropout probability must be in [0, 1), got 1}}
   %0 = attn.dropout %p, %seed, %offset probability 1.0 : tensor<?x?x?x?xf32>
@@ -517,6 +533,16 @@ func.func @attention_offset_without_seed(%q: !qkv, %k: !qkv, %v: !qkv, %offset: 
 func.func @attention_dropout_without_seed(%q: !qkv, %k: !qkv, %v: !qkv) {
   // expected-error @+1 {{'attn.fused_attention' op dropout needs a seed and an offset}}
   %o, %lse = attn.fused_attention %q, %k, %v scale 0.125 {dropout = 0.1 : f64} : !qkv, !qkv, !qkv -> !qkv, !lse
+  return
+}
+
+// -----
+
+!qkv = tensor<?x16x?x64xbf16>
+!lse = tensor<?x16x?xf32>
+func.func @attention_sinks_heads(%q: !qkv, %k: !qkv, %v: !qkv, %x: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.fused_attention' op sinks has 8 entries for 16 query heads}}
+  %o, %lse = attn.fused_attention %q, %k, %v sinks %x : tensor<8xf32> scale 0.125 : !qkv, !qkv, !qkv -> !qkv, !lse
   return
 }
 

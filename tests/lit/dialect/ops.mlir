@@ -438,3 +438,23 @@ func.func @packed_seq(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi32>, %s: tensor<
   %v = attn.packed_seq %s, %cs : tensor<1000x8x64xf16>, tensor<5xi32> -> tensor<?x8x?x64xf16>
   return %q, %k, %v : tensor<?x32x?x128xbf16>, tensor<4x8x?x64xf16>, tensor<?x8x?x64xf16>
 }
+
+// -----
+
+// Attention sinks: one f32 logit per query head on the softmax and on the
+// fused and tiled ops.
+// CHECK-LABEL: func.func @softmax_sinks
+// CHECK: attn.softmax %{{.+}} sinks %{{.+}} : tensor<8xf32> : tensor<?x8x?x?xf32>
+func.func @softmax_sinks(%s: tensor<?x8x?x?xf32>, %x: tensor<8xf32>) -> tensor<?x8x?x?xf32> {
+  %p = attn.softmax %s sinks %x : tensor<8xf32> : tensor<?x8x?x?xf32>
+  return %p : tensor<?x8x?x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @fused_sinks
+// CHECK: attn.fused_attention %{{.+}}, %{{.+}}, %{{.+}} sinks %{{.+}} : tensor<?xf32> causal scale 1.250000e-01 : tensor<?x?x?x192xbf16>, tensor<?x?x?x192xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+func.func @fused_sinks(%q: tensor<?x?x?x192xbf16>, %k: tensor<?x?x?x192xbf16>, %v: tensor<?x?x?x128xbf16>, %x: tensor<?xf32>) -> tensor<?x?x?x128xbf16> {
+  %o, %lse = attn.fused_attention %q, %k, %v sinks %x : tensor<?xf32> causal scale 0.125 : tensor<?x?x?x192xbf16>, tensor<?x?x?x192xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
+  return %o : tensor<?x?x?x128xbf16>
+}

@@ -197,3 +197,21 @@ func.func @no_transpose(%q: !qkv, %k: !qkv, %v: !qkv) -> !qkv {
   %o = attn.matmul %p, %v : !s, !qkv -> !qkv
   return %o : !qkv
 }
+
+// -----
+
+// Attention sinks on the softmax become the fused op's sinks operand.
+// CHECK-LABEL: func.func @sinks
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<16xf32>
+// CHECK-NEXT: attn.fused_attention %{{.+}}, %{{.+}}, %{{.+}} sinks %[[X]] : tensor<16xf32> causal scale 1.250000e-01
+// CHECK-NOT: attn.softmax
+!qkv = tensor<?x16x?x64xbf16>
+!s = tensor<?x16x?x?xf32>
+func.func @sinks(%q: !qkv, %k: !qkv, %v: !qkv, %x: tensor<16xf32>) -> !qkv {
+  %s = attn.matmul %q, %k transpose_rhs : !qkv, !qkv -> !s
+  %t = attn.scale %s by 0.125 : !s
+  %u = attn.mask causal %t : !s
+  %p = attn.softmax %u sinks %x : tensor<16xf32> : !s
+  %o = attn.matmul %p, %v : !s, !qkv -> !qkv
+  return %o : !qkv
+}

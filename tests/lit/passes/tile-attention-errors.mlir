@@ -18,9 +18,9 @@ func.func @too_big(%q: !t, %k: !t, %v: !t) -> (!t, tensor<?x?x?xf32>) {
 
 // -----
 
-!t = tensor<?x?x?x80xbf16>
+!t = tensor<?x?x?x84xbf16>
 func.func @bad_head_dim(%q: !t, %k: !t, %v: !t) -> (!t, tensor<?x?x?xf32>) {
-  // expected-error @+1 {{head dim 80/80 is not supported by the tiled kernel; supported: 32, 64, 96, 128, 192, 256}}
+  // expected-error @+1 {{head dim 84/84 is not supported by the tiled kernel; each must be a multiple of 8 from 8 to 256}}
   %o, %l = attn.fused_attention %q, %k, %v scale 0.1 : !t, !t, !t -> !t, tensor<?x?x?xf32>
   return %o, %l : !t, tensor<?x?x?xf32>
 }

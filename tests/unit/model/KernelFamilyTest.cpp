@@ -19,9 +19,32 @@ TEST(KernelFamily, Lookup) {
 }
 
 TEST(KernelFamily, HeadDimsComeFromTheFamilies) {
-  EXPECT_EQ(forwardHeadDims(), (std::vector<int>{32, 64, 96, 128, 192, 256}));
-  EXPECT_EQ(forwardHeadDimsText(), "32, 64, 96, 128, 192, 256");
-  EXPECT_EQ(forwardHeadDimsText(" or "), "32, 64, 96, 128, 192 or 256");
+  EXPECT_EQ(forwardHeadDimsText(), "a multiple of 8 from 8 to 256");
+  for (int d : {8, 40, 64, 80, 160, 192, 224, 256})
+    EXPECT_TRUE(forwardHeadDimSupported(d)) << d;
+  for (int d : {0, 4, 59, 111, 264, 512})
+    EXPECT_FALSE(forwardHeadDimSupported(d)) << d;
+  // Each head dim is computed in the next tile width (loads zero-filled).
+  namespace fm = attnc::fwd_mma_sync;
+  EXPECT_EQ(fm::tileHeadDim(8), 32);
+  EXPECT_EQ(fm::tileHeadDim(40), 64);
+  EXPECT_EQ(fm::tileHeadDim(64), 64);
+  EXPECT_EQ(fm::tileHeadDim(80), 96);
+  EXPECT_EQ(fm::tileHeadDim(160), 192);
+  EXPECT_EQ(fm::tileHeadDim(224), 256);
+  EXPECT_EQ(fm::tileHeadDim(59), 0);
+  // Q/K and V head dims differ (DeepSeek's 192/128), and the O tile the
+  // epilogue stages fits the buffer even when V is much wider than Q.
+  EXPECT_TRUE(supportsShape(kFwdMmaSync, KernelShape{192, 128, 2, true}));
+  EXPECT_TRUE(supportsShape(kFwdSplitKv, KernelShape{40, 256, 2, true}));
+  EXPECT_EQ(fm::smemElements(128, 32, 32, 256, 1), 128 * 256);
+  EXPECT_EQ(fm::smemElements(128, 64, 192, 128, 2),
+            128 * 192 + 2 * 64 * (192 + 128));
+  std::string why;
+  EXPECT_FALSE(supportsShape(kFwdMmaSync, KernelShape{59, 64, 2, true}, &why));
+  EXPECT_EQ(why, "head dims 59/64 are not supported by fwd.mma_sync (each a "
+                 "multiple of 8 up to the widest tile: 32, 64, 96, 128, 192, "
+                 "256)");
 }
 
 TEST(KernelFamily, ShapesAndTiles) {
@@ -171,6 +194,14 @@ TEST(SplitKv, LaunchGeometryPacksGroupsAndSplits) {
   EXPECT_EQ(g.workspaceBytes, 4LL * splits * 2 * 32 * 5 * (128 + 1));
   EXPECT_EQ(g.combineGrid, unsigned(2 * 32 * 5));
   EXPECT_EQ(g.combineThreads, unsigned(attnc::fwd_split_kv::kCombineThreads));
+  // A V head dim between tile widths (80: rows of 96 floats, padding
+  // included); LSEs after all partial O rows (runtime/lib/Launch.cpp).
+  g = launchGeometry(kFwdSplitKv, KernelShape::of(80), t, s);
+  const long long rows = 2LL * 32 * 5;
+  EXPECT_EQ(attnc::fwd_split_kv::workspaceRowFloats(80), 96);
+  EXPECT_EQ(attnc::fwd_split_kv::lseAccumOffset(g.splits, rows, 80),
+            g.splits * rows * 96);
+  EXPECT_EQ(g.workspaceBytes, 4LL * g.splits * rows * (96 + 1));
   // Without a device: one split, no workspace, no combine.
   s.smCount = 0;
   g = launchGeometry(kFwdSplitKv, KernelShape::of(128), t, s);

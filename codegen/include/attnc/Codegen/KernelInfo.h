@@ -65,6 +65,9 @@ struct KernelInfo {
   int64_t packedSequences = -1;
   bool scoreMod = false, maskFn = false;
   double dropout = 0.0; // needs seed and offset when > 0
+  /// Attention sinks: launches pass f32[headsQ] logits (FwdParams::sinks)
+  /// that join every row's softmax denominator and its log-sum-exp.
+  bool sinks = false;
   /// The masks the K/V loop skips blocks by ("causal|sparse", or "none").
   std::string blockSkip = "none";
   /// The spec's shapes of Q, K and V: [batch, heads, seq, dim] (paged K/V:

@@ -130,6 +130,10 @@ struct Expr {
   /// Operands: Unary 1, Binary 2, Ternary 3 (cond, then, else), Call its
   /// arguments, Transpose 1.
   std::vector<ExprPtr> args;
+  /// Call: the names of named arguments (`softmax(s, sink: sinks)`), one
+  /// per argument, empty for a positional one; empty when none is named.
+  std::vector<std::string> argNames;
+  std::vector<SourceLoc> argNameLocs;
   /// 1 for a leaf; 1 + the deepest operand otherwise. The parser rejects
   /// trees deeper than Parser::kMaxExprDepth, so recursion over an Expr is
   /// bounded.
@@ -175,7 +179,8 @@ enum class InputRole {
   BlockTable, ///< paged K/V: i32[b, max_pages]
   SeqLens,    ///< paged K/V: i32[b], the keys of each sequence
   CuSeqlensQ, ///< packed sequences: i32[b + 1] prefix sums of query rows
-  CuSeqlensK  ///< packed sequences: i32[b + 1] prefix sums of key rows
+  CuSeqlensK, ///< packed sequences: i32[b + 1] prefix sums of key rows
+  Sinks       ///< softmax(s, sink: x): f32[hq], one logit per query head
 };
 const char *toString(InputRole r);
 
@@ -237,6 +242,10 @@ struct AttentionSpecAST {
   /// tensors [total, heads, dim] cut by the int32 prefix sums (one input may
   /// serve both); -1 when they are [batch, heads, seq, dim] tensors.
   int cuSeqlensQ = -1, cuSeqlensK = -1;
+  /// Attention sinks (`p = softmax(s, sink: sinks)`): an f32[hq] input, one
+  /// logit per query head that joins every row's softmax denominator and
+  /// attends to nothing; -1 without.
+  int sinks = -1;
   bool returnsLogSumExp = false;
   std::string outputName;
   /// Named constants (`H = 16`): value and whether it is an integer.
@@ -247,6 +256,8 @@ struct AttentionSpecAST {
   const InputDecl &valueInput() const { return inputs[value]; }
   /// The query's head dim: the last dimension (packed tokens are 3-D).
   int64_t headDim() const { return inputs[query].type.dims.back().value; }
+  /// The value's (and output's) head dim, which may differ from headDim().
+  int64_t headDimV() const { return inputs[value].type.dims.back().value; }
   bool paged() const { return blockTable >= 0; }
   bool packed() const { return cuSeqlensQ >= 0; }
   /// Paged K/V: keys per page (the caches' dimension 1, a number).

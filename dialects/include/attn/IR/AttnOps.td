@@ -15,6 +15,7 @@ def Attn_LengthsTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>]>;
 def Attn_LayoutTensor : RankedTensorOf<[I8, I1], [HasAnyRankOfPred<[3]>]>;
 
 def Attn_BlockTableTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>]>;
+def Attn_SinksTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[1]>]>;
 def Attn_TokensTensor : RankedTensorOf<[F16, BF16, F32], [HasAnyRankOfPred<[3]>]>;
 
 //===----------------------------------------------------------------------===//
@@ -213,13 +214,20 @@ def Attn_SoftmaxOp : Attn_Op<"softmax", [Pure, AllTypesMatch<["input", "result"]
     `P[b, h, i, j] = exp(S[b, h, i, j] - max_j S) / sum_j exp(S - max_j S)`.
     A row whose scores are all `-inf` gives all-zero probabilities.
 
+    With `sinks` (attention sinks, one f32 logit per query head), each row's
+    denominator also holds `exp(sinks[h])`: the sink takes probability mass
+    and attends to nothing, so `sum_j P[b, h, i, j] < 1`, and a row whose
+    scores are all `-inf` still gives all-zero probabilities.
+
     ```mlir
     %p = attn.softmax %s : tensor<?x?x?x?xf32>
+    %p = attn.softmax %s sinks %sinks : tensor<?xf32> : tensor<?x?x?x?xf32>
     ```
   }];
-  let arguments = (ins Attn_Tensor4:$input);
+  let arguments = (ins Attn_Tensor4:$input, Optional<Attn_SinksTensor>:$sinks);
   let results = (outs Attn_Tensor4:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat =
+      "$input (`sinks` $sinks^ `:` type($sinks))? attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 
@@ -259,6 +267,7 @@ class Attn_AttentionBase<string mnemonic, list<Trait> traits = [], dag extraArgu
                            Optional<Attn_LengthsTensor>:$kv_lengths,
                            Optional<Attn_LayoutTensor>:$block_layout,
                            Optional<I64>:$seed, Optional<I64>:$offset,
+                           Optional<Attn_SinksTensor>:$sinks,
                            F64Attr:$scale,
                            UnitAttr:$causal,
                            OptionalAttr<I64Attr>:$window_left,
@@ -290,7 +299,10 @@ def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure, Isolate
     key padding (`kv_lengths`), block sparsity (`block_layout` with
     `block_q`/`block_k`) and the `mask` region's predicate; see `attn.mask`
     for their exact meaning. Rows with no allowed key give `O = 0` and
-    `logsumexp = -inf`.
+    `logsumexp = -inf`. With `sinks` (f32, one logit per query head) each
+    row's softmax denominator also holds `exp(sinks[h])` (see
+    `attn.softmax`) and so does the log-sum-exp: a row with no allowed key
+    then gives `O = 0` and `logsumexp = sinks[h]`.
 
     ```mlir
     %o, %lse = attn.fused_attention %q, %k, %v causal scale 0.088388
@@ -303,6 +315,7 @@ def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure, Isolate
     (`lengths` $kv_lengths^ `:` type($kv_lengths))?
     (`layout` $block_layout^ `:` type($block_layout))?
     (`seed` $seed^)? (`offset` $offset^)?
+    (`sinks` $sinks^ `:` type($sinks))?
     (`causal` $causal^)? `scale` $scale attr-dict
     `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
     (`score_mod` $score_mod^)? (`mask` $mask^)?
@@ -344,6 +357,7 @@ def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure, Isolate
     (`lengths` $kv_lengths^ `:` type($kv_lengths))?
     (`layout` $block_layout^ `:` type($block_layout))?
     (`seed` $seed^)? (`offset` $offset^)?
+    (`sinks` $sinks^ `:` type($sinks))?
     (`causal` $causal^)? `scale` $scale `tiling` $tiling `skip` $block_skip attr-dict
     `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
     (`score_mod` $score_mod^)? (`mask` $mask^)?

@@ -11,8 +11,14 @@
 namespace attnc {
 namespace fwd_mma_sync {
 
-/// Head dims of Q/K (and V: this family needs them equal).
+/// Tile widths of the head dims (Q/K and V each; they may differ). A head
+/// dim that is a multiple of kHeadDimAlign up to the widest is computed in
+/// the next tile width: its loads zero-fill the columns past it (the
+/// user's rows are never read past their end) and its stores skip them.
 inline constexpr int kHeadDims[] = {32, 64, 96, 128, 192, 256};
+/// One 16-byte cp.async chunk of 16-bit elements: a head dim must be whole
+/// chunks (f32 rows then are whole 4-element chunks too).
+inline constexpr int kHeadDimAlign = 8;
 inline constexpr int kBlockM[] = {64, 128};     // query rows per thread block (Br)
 inline constexpr int kBlockN[] = {32, 64, 128}; // key rows per K/V block (Bc)
 inline constexpr int kWarps[] = {4, 8};
@@ -25,8 +31,19 @@ template <int N> ATTN_HD constexpr bool contains(const int (&list)[N], int x) {
   return false;
 }
 
+/// The tile width a head dim is computed in (itself for a tile width), or
+/// 0 when the family cannot take it.
+ATTN_HD constexpr int tileHeadDim(int headDim) {
+  if (headDim < kHeadDimAlign || headDim % kHeadDimAlign != 0)
+    return 0;
+  for (int w : kHeadDims)
+    if (headDim <= w)
+      return w;
+  return 0;
+}
+
 ATTN_HD constexpr bool supportsHeadDims(int headDim, int headDimV) {
-  return contains(kHeadDims, headDim) && headDimV == headDim;
+  return tileHeadDim(headDim) != 0 && tileHeadDim(headDimV) != 0;
 }
 
 /// Each warp owns whole 16-row mma tiles of the query block.
@@ -42,11 +59,15 @@ ATTN_HD constexpr bool supportsTile(int blockM, int blockN, int warps,
 }
 
 /// Shared memory in elements: the Q tile, then `stages` x (K block, V block),
-/// swizzled, no padding.
+/// swizzled, no padding, in the tile widths of the head dims. The epilogue
+/// stages the O tile (blockM x dv) from the start of it, so with a V head
+/// dim much wider than Q's the buffer is at least that.
 ATTN_HD constexpr long long smemElements(int blockM, int blockN, int headDim,
                                          int headDimV, int stages) {
-  return (long long)blockM * headDim +
-         (long long)stages * blockN * (headDim + headDimV);
+  const long long d = tileHeadDim(headDim), dv = tileHeadDim(headDimV);
+  const long long buffers = blockM * d + stages * blockN * (d + dv);
+  const long long oTile = blockM * dv;
+  return buffers > oTile ? buffers : oTile;
 }
 
 ATTN_HD constexpr long long smemBytes(int blockM, int blockN, int headDim,

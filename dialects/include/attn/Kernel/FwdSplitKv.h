@@ -9,7 +9,8 @@
 //
 // Packed rows: row R of the (batch, K/V head hk) problem is query i = R / G
 // of query head hk * G + R % G, G = headsQ / headsKV; R < seqQ * G.
-// Workspace (splits > 1): oAccum[split][batch][headsQ][seqQ][headDimV] f32
+// Workspace (splits > 1): oAccum[split][batch][headsQ][seqQ][dv] f32 (dv:
+// the tile width of the V head dim, fwd_mma_sync::tileHeadDim)
 // (each split's O, already normalized) then lseAccum[split][batch][headsQ]
 // [seqQ] f32 (its natural-log LSE, -inf when the split saw no key).
 #pragma once
@@ -62,12 +63,26 @@ ATTN_HD constexpr int blocksPerSplit(int keyBlocks, int splits) {
   return splits <= 1 ? keyBlocks : (keyBlocks + splits - 1) / splits;
 }
 
+/// Floats of one partial O row in the workspace: the V head dim's tile
+/// width (the kernel writes its padding columns as zeros).
+ATTN_HD constexpr int workspaceRowFloats(int headDimV) {
+  return fwd_mma_sync::tileHeadDim(headDimV);
+}
+
+/// Where lseAccum starts, in floats from oAccum (rows = batch * headsQ *
+/// seqQ).
+ATTN_HD constexpr long long lseAccumOffset(int splits, long long rows,
+                                           int headDimV) {
+  return (long long)splits * rows * workspaceRowFloats(headDimV);
+}
+
 /// Floats of the workspace.
 ATTN_HD constexpr long long workspaceFloats(int splits, int batch, int headsQ,
                                             int seqQ, int headDimV) {
   return splits <= 1 ? 0
-                     : (long long)splits * batch * headsQ * seqQ *
-                           (headDimV + 1);
+                     : lseAccumOffset(splits, (long long)batch * headsQ * seqQ,
+                                      headDimV) +
+                           (long long)splits * batch * headsQ * seqQ;
 }
 
 } // namespace fwd_split_kv

@@ -82,6 +82,12 @@ struct FwdParams {
   const int *cuSeqlensK;
   int totalQ, totalK;
 
+  // Attention sinks (spec has `softmax(s, sink: ...)`): sinks[h] (f32, one
+  // per query head, natural-log units of the scores) joins the softmax
+  // denominator of every row of head h and its log-sum-exp; it attends to
+  // nothing. A row with no allowed key gets O = 0 and LSE = sinks[h].
+  const float *sinks;
+
   // Dropout (spec has `dropout`): element kept with probability 1 - p, kept
   // values scaled by dropoutScale = 1 / (1 - p). Bits from Philox4x32-10.
   float dropoutP;

@@ -99,6 +99,7 @@ struct FeatureSet {
   bool strides = false; // any 16-byte aligned strides (bshd, padding)
   bool paged = false;   // K/V through attn.paged_kv views
   bool packed = false;  // Q/K/V through attn.packed_seq views
+  bool sinks = false;   // softmax with a per-head sink logit
 };
 
 struct KernelFamily {
@@ -108,8 +109,10 @@ struct KernelFamily {
   /// Lowest compute capability (major * 10 + minor) the kernels run on.
   int minComputeCapability;
   unsigned elements; // ElementBits
+  /// The tile widths of head dims, and the width a head dim is computed in
+  /// (0: not supported); Q/K and V each take any supported one.
   IntList headDims;
-  bool headDimVEqualsHeadDim;
+  int (*tileHeadDim)(int headDim);
   /// The tile space (every combination that supportsTile() accepts).
   IntList blockM, blockN, warps, stages;
   FeatureSet features;
@@ -135,13 +138,13 @@ inline constexpr KernelFamily kFwdMmaSync = {
     80,
     kF16 | kBF16 | kF32,
     attnc::fwd_mma_sync::kHeadDims,
-    /*headDimVEqualsHeadDim=*/true,
+    attnc::fwd_mma_sync::tileHeadDim,
     attnc::fwd_mma_sync::kBlockM,
     attnc::fwd_mma_sync::kBlockN,
     attnc::fwd_mma_sync::kWarps,
     attnc::fwd_mma_sync::kStages,
     FeatureSet{true, true, true, true, true, true, true, true, true,
-               /*paged=*/true, /*packed=*/true},
+               /*paged=*/true, /*packed=*/true, /*sinks=*/true},
     "attnc::FwdParams",
     "attnc/flash_fwd.cuh",
     "attnc::flashFwd",
@@ -161,14 +164,14 @@ inline constexpr KernelFamily kFwdSplitKv = {
     80,
     kF16 | kBF16,
     attnc::fwd_split_kv::kHeadDims,
-    /*headDimVEqualsHeadDim=*/true,
+    attnc::fwd_mma_sync::tileHeadDim,
     attnc::fwd_split_kv::kBlockM,
     attnc::fwd_split_kv::kBlockN,
     attnc::fwd_split_kv::kWarps,
     attnc::fwd_split_kv::kStages,
     // Packed sequences would need the GQA-packed rows per sequence.
     FeatureSet{true, true, true, true, true, true, true, true, true,
-               /*paged=*/true, /*packed=*/false},
+               /*paged=*/true, /*packed=*/false, /*sinks=*/true},
     "attnc::FwdParams",
     "attnc/split_kv.cuh",
     "attnc::flashFwd",
@@ -188,30 +191,22 @@ const KernelFamily *lookupFamily(const std::string &name);
 /// "fwd.mma_sync".
 std::string knownFamilyList();
 
-/// Head dims any forward family supports, ascending (inline: the DSL front
+/// Whether some forward family takes the head dim (inline: the DSL front
 /// end reads it without linking the model).
-inline std::vector<int> forwardHeadDims() {
-  std::vector<int> dims;
+inline bool forwardHeadDimSupported(int headDim) {
   for (const KernelFamily *f : kKernelFamilies)
-    if (f->direction == Direction::Forward)
-      for (int d : f->headDims) {
-        auto at = dims.begin();
-        while (at != dims.end() && *at < d)
-          ++at;
-        if (at == dims.end() || *at != d)
-          dims.insert(at, d);
-      }
-  return dims;
+    if (f->direction == Direction::Forward && f->tileHeadDim(headDim) != 0)
+      return true;
+  return false;
 }
-/// "32, 64, 96, 128, 192, 256", or with `lastSeparator` " or " before the
-/// last one.
-inline std::string forwardHeadDimsText(const char *lastSeparator = ", ") {
-  std::vector<int> dims = forwardHeadDims();
-  std::string s;
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i == 0 ? "" : i + 1 == dims.size() ? lastSeparator : ", ") +
-         std::to_string(dims[i]);
-  return s;
+/// The forward head dims, in words: "a multiple of 8 from 8 to 256" (every
+/// forward family pads to the tile widths of fwd.mma_sync).
+inline std::string forwardHeadDimsText() {
+  namespace fm = attnc::fwd_mma_sync;
+  return "a multiple of " + std::to_string(fm::kHeadDimAlign) + " from " +
+         std::to_string(fm::kHeadDimAlign) + " to " +
+         std::to_string(fm::kHeadDims[sizeof(fm::kHeadDims) /
+                                      sizeof(fm::kHeadDims[0]) - 1]);
 }
 
 // ---- Formulas (KernelFamily.cpp; one case per family) ----------------------
