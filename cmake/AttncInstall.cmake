@@ -10,6 +10,7 @@ include(CMakePackageConfigHelpers)
 set(_inc ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES
   ${ATTNC_SOURCE_DIR}/compiler/include/attnc/attnc.h
+  ${ATTNC_SOURCE_DIR}/compiler/include/attnc/HostTable.h
   ${ATTNC_SOURCE_DIR}/compiler/include/attnc/Options.h
   ${ATTNC_SOURCE_DIR}/compiler/include/attnc/Check.h
   ${ATTNC_SOURCE_DIR}/compiler/include/attnc/Reference.h

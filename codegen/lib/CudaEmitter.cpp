@@ -3,6 +3,7 @@
 
 #include "attn/Analysis/IndexRanges.h"
 #include "attn/IR/AttnOps.h"
+#include "attn/Kernel/Params.h"
 #include "attn/Model/KernelFamily.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,6 +32,11 @@ public:
       : os(os), indent(indent), ranges(ranges) {}
 
   void bind(Value v, std::string name) { names[v] = std::move(name); }
+  /// A table argument of the region: its FwdParams entry and C element type.
+  void bindTable(Value v, std::string name, std::string element) {
+    names[v] = std::move(name);
+    tableElements[v] = std::move(element);
+  }
 
   /// Emits every op but the terminator; returns the yielded expression.
   FailureOr<std::string> emitBlock(Block &block) {
@@ -46,6 +52,7 @@ private:
   std::string indent;
   const IndexRanges &ranges;
   llvm::DenseMap<Value, std::string> names;
+  llvm::DenseMap<Value, std::string> tableElements;
   unsigned next = 0;
 
   std::string name(Value v) { return names.lookup(v); }
@@ -343,6 +350,17 @@ private:
         .Case([&](math::AtanOp) { expr = call(op, "atanf"); })
         .Case([&](math::FmaOp) { expr = call(op, "fmaf"); })
         .Case([&](math::CopySignOp) { expr = call(op, "copysignf"); })
+        .Case([&](LookupOp l) {
+          auto it = tableElements.find(l.getTable());
+          if (it == tableElements.end()) {
+            ok = false;
+            return;
+          }
+          expr = "attnc::tableRead<" + it->second + ">(" + name(l.getTable());
+          for (Value i : l.getIndices())
+            expr += ", " + name(i);
+          expr += ")";
+        })
         .Default([&](Operation *) { ok = false; });
     if (!ok || expr.empty())
       return op.emitOpError()
@@ -481,6 +499,48 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
   info.maskFn = op.hasMaskPredicate();
   info.dropout = op.getDropout().convertToDouble();
   info.sinks = static_cast<bool>(op.getSinks());
+  // Tables: names and run-time bindings from the function's argument
+  // attributes (attn/IR/AttnOps.h), types from the operands.
+  std::vector<std::string> tableElements;
+  for (Value t : op.getTables()) {
+    if (info.tables.size() >= size_t(kMaxTables))
+      return op.emitOpError() << "more than " << kMaxTables << " tables";
+    auto type = cast<RankedTensorType>(t.getType());
+    TableInfo ti;
+    Type e = type.getElementType();
+    ti.element = e.isF32()          ? "f32"
+                 : e.isBF16()       ? "bf16"
+                 : e.isF16()        ? "f16"
+                 : e.isInteger(32)  ? "i32"
+                                    : "i8";
+    tableElements.push_back(e.isF32()         ? "float"
+                            : e.isBF16()      ? "__nv_bfloat16"
+                            : e.isF16()       ? "__half"
+                            : e.isInteger(32) ? "int"
+                                              : "signed char");
+    ti.rank = int(type.getRank());
+    for (int d = 0; d < ti.rank; ++d)
+      ti.dims[d] = type.isDynamicDim(d) ? -1 : type.getDimSize(d);
+    if (auto arg = dyn_cast<BlockArgument>(t))
+      if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())) {
+        unsigned n = arg.getArgNumber();
+        if (auto name = func.getArgAttrOfType<StringAttr>(n, kArgNameAttrName))
+          ti.name = name.str();
+        if (auto bind =
+                func.getArgAttrOfType<DenseI64ArrayAttr>(n, kTableBindAttrName))
+          for (int d = 0; d < ti.rank && d < int(bind.size()); ++d)
+            ti.bind[d] = int(bind[d]);
+      }
+    if (ti.name.empty())
+      ti.name = "table" + std::to_string(info.tables.size());
+    info.tables.push_back(ti);
+  }
+  auto bindTables = [&](RegionEmitter &re, Block &block, unsigned fixed) {
+    for (unsigned i = 0; i < tableElements.size(); ++i)
+      if (fixed + i < block.getNumArguments())
+        re.bindTable(block.getArgument(fixed + i),
+                     "p.tables[" + std::to_string(i) + "]", tableElements[i]);
+  };
   if (info.sinks && !family->features.sinks) // the tile pass checks it
     return op.emitOpError() << "attention sinks: family " << family->name
                             << " does not read them";
@@ -601,6 +661,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     re.bind(block.getArgument(2), "hi");
     re.bind(block.getArgument(3), "qi");
     re.bind(block.getArgument(4), "ki");
+    bindTables(re, block, 5);
     FailureOr<std::string> r = re.emitBlock(block);
     if (failed(r))
       return failure();
@@ -621,6 +682,7 @@ FailureOr<KernelSource> emitCuda(TiledAttentionOp op, llvm::StringRef specName,
     re.bind(block.getArgument(1), "hi");
     re.bind(block.getArgument(2), "qi");
     re.bind(block.getArgument(3), "ki");
+    bindTables(re, block, 4);
     FailureOr<std::string> r = re.emitBlock(block);
     if (failed(r))
       return failure();

@@ -420,10 +420,11 @@ std::vector<double> randomTensor(const Element &el, size_t n, uint64_t seed,
 }
 
 /// The float64 reference problem for `attn` and the case.
-ref::FwdProblem referenceProblem(const Attention &attn, const Case &c) {
+ref::FwdProblem referenceProblem(const Attention &attn, const Case &c,
+                                 const std::vector<HostTable> *tables) {
   ref::FwdProblem pr = attnc::referenceProblem(
       attn, c.batch, c.headsQ, c.headsKV, c.seqQ, c.seqK, c.kvLengths,
-      c.blockLayout, c.layoutShape, c.seed, c.offset);
+      c.blockLayout, c.layoutShape, c.seed, c.offset, tables);
   // Without a score modifier, take the spec's own scale from the front end's
   // interpreter rather than the kernel's (an independent check of it).
   if (!attn.info().scoreMod)
@@ -663,6 +664,62 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
                   "copying sinks");
     args.sinks = static_cast<const float *>(dSinks.data());
   }
+  // Tables: the case's, or random ones of the sizes the spec binds.
+  std::vector<HostTable> tables = c.tables;
+  std::vector<DeviceBuffer> dTables;
+  if (tables.empty())
+    for (size_t i = 0; i < info.tables.size(); ++i) {
+      const TableInfo &t = info.tables[i];
+      const int64_t bound[] = {c.batch, c.headsQ, c.seqQ, c.headsKV, c.seqK};
+      HostTable h;
+      size_t n = 1;
+      for (int d = 0; d < t.rank; ++d) {
+        h.dims.push_back(t.bind[d] >= 0 ? bound[t.bind[d]]
+                         : t.dims[d] >= 0 ? t.dims[d]
+                                          : 5);
+        n *= size_t(h.dims.back());
+      }
+      const uint64_t seed = c.inputSeed * 3 + 11 + i;
+      if (t.element == "i32" || t.element == "i8") {
+        std::mt19937_64 rng(seed);
+        const int lo = t.element == "i32" ? 0 : -3;
+        std::uniform_int_distribution<int> pick(lo, 3);
+        for (size_t e = 0; e < n; ++e)
+          h.data.push_back(pick(rng));
+      } else {
+        const Element el{t.element == "f32"    ? ElementType::f32
+                         : t.element == "bf16" ? ElementType::bf16
+                                               : ElementType::f16};
+        h.data = randomTensor(el, n, seed, 1.0);
+      }
+      tables.push_back(std::move(h));
+    }
+  for (size_t i = 0; i < tables.size() && i < info.tables.size(); ++i) {
+    const TableInfo &t = info.tables[i];
+    const HostTable &h = tables[i];
+    std::vector<uint8_t> bytes(h.data.size() * size_t(t.elementBytes()));
+    for (size_t e = 0; e < h.data.size(); ++e) {
+      uint8_t *at = bytes.data() + e * size_t(t.elementBytes());
+      if (t.element == "i32") {
+        const int32_t x = int32_t(h.data[e]);
+        std::memcpy(at, &x, 4);
+      } else if (t.element == "i8") {
+        const int8_t x = int8_t(h.data[e]);
+        std::memcpy(at, &x, 1);
+      } else {
+        Element{t.element == "f32"    ? ElementType::f32
+                : t.element == "bf16" ? ElementType::bf16
+                                      : ElementType::f16}
+            .store(at, h.data[e]);
+      }
+    }
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(std::max<size_t>(bytes.size(), 1));
+    HARNESS_CHECK(buf, "allocating table " << t.name);
+    HARNESS_CHECK(buf->copyFromHost(bytes.data(), bytes.size()),
+                  "copying table " << t.name);
+    args.tables.push_back(TensorArg::ofShape(buf->data(), h.dims));
+    dTables.push_back(std::move(*buf));
+  }
   args.seed = c.seed;
   args.offset = c.offset;
   args.stream = c.stream;
@@ -736,7 +793,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
     return true;
 
   // References.
-  ref::FwdProblem pr = referenceProblem(attn, c);
+  ref::FwdProblem pr = referenceProblem(attn, c, &tables);
   pr.sinks.assign(sinks.begin(), sinks.end());
   if (info.paged)
     pr.seqLensK.assign(c.seqLensK.begin(), c.seqLensK.end());

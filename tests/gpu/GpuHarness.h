@@ -159,6 +159,12 @@ struct Case {
   /// For specs with attention sinks: one f32 logit per query head; empty:
   /// random ones (normal, scale 2, from inputSeed).
   std::vector<float> sinks;
+  /// For specs that read tables (KernelInfo::tables): their host values and
+  /// sizes, in order; empty: random ones (float tables normal and rounded
+  /// to the element type, i32 in [0, 3], i8 in [-3, 3]) of the sizes the
+  /// case binds (batch, heads, lengths), the spec's numbers, and 5 for a
+  /// free symbol.
+  std::vector<HostTable> tables;
   /// Pass RunArgs::trustIndices (skip the host-side index checks).
   bool trustIndices = false;
   /// When set, a failing run() is stored here (its Error::str()) and

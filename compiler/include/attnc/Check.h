@@ -81,13 +81,16 @@ std::vector<double> gatherPaged(const std::vector<double> &cache,
 
 /// The float64 reference problem of a compiled kernel at these sizes: masks,
 /// scale, score modifier and `where` predicates (through the Attention's
-/// interpreter hooks), dropout. Host copies of key lengths / layout.
+/// interpreter hooks), dropout. Host copies of key lengths / layout, and
+/// of the tables the spec reads (KernelInfo::tables order; kept by pointer:
+/// they must outlive the problem).
 ref::FwdProblem referenceProblem(const Attention &attn, int batch, int headsQ,
                                  int headsKV, int seqQ, int seqK,
                                  const std::vector<int> &kvLengths,
                                  const std::vector<unsigned char> &layout,
                                  const int64_t layoutShape[3], uint64_t seed,
-                                 uint64_t offset);
+                                 uint64_t offset,
+                                 const std::vector<HostTable> *tables = nullptr);
 
 /// The float64 reference (Reference.h) of every row, on `threads` host
 /// threads (0: all cores). `o` is dense [b, hq, n, dv], `lse` [b, hq, n].

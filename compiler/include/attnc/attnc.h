@@ -28,6 +28,7 @@
 #define ATTNC_ATTNC_H
 
 #include "attnc/Codegen/KernelInfo.h"
+#include "attnc/HostTable.h"
 #include "attnc/Options.h"
 #include "attnc/Status.h"
 
@@ -35,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -53,6 +55,9 @@ struct TensorArg {
   /// contiguous), viewed as the one batch [1, heads, total, dim].
   static TensorArg packed(const void *data, int64_t total, int64_t heads,
                           int64_t dim);
+  /// A contiguous (row-major) tensor of rank 1 to 4, e.g. a table
+  /// [heads, 257]: the first shape.size() entries are used.
+  static TensorArg ofShape(const void *data, const std::vector<int64_t> &shape);
 };
 
 struct RunArgs {
@@ -67,6 +72,14 @@ struct RunArgs {
   // Attention sinks (spec with softmax(s, sink: ...)): [headsQ] float32 on
   // the device, one logit per query head, in the units of the scaled scores.
   const float *sinks = nullptr;
+  // Tables (spec reading x[...] in a modifier or where() mask): one device
+  // tensor per KernelInfo::tables entry, in that order, of the table's
+  // element type; the first `rank` entries of shape and strides (element
+  // strides, >= 0) are used (TensorArg::ofShape for a contiguous one).
+  // run() checks the count, the pointers, the rank's sizes against the
+  // spec's numbers and the dimensions bound to the batch, heads and lengths;
+  // the kernel clamps every index into the sizes.
+  std::vector<TensorArg> tables;
   // Paged K/V (spec with paged(...)): k and v are the caches, shape and
   // strides [pages, pageSize, headsKV, dim]; blockTable is [batch, maxPages]
   // int32 (row-major, on the device), seqLensK [batch] int32 keys per
@@ -134,8 +147,14 @@ public:
                                int64_t seqK) const = 0;
   /// Evaluates the spec's score modifier (raw q.k in, including the scale)
   /// and `where` predicates on the CPU, for float64 references.
-  virtual double evalScore(double qk, int b, int h, int i, int j) const = 0;
-  virtual bool evalWhere(int b, int h, int i, int j) const = 0;
+  /// `tables`: host copies of KernelInfo::tables, in order (needed when
+  /// the spec reads tables; without them a table element is NaN).
+  virtual double evalScore(double qk, int b, int h, int i, int j,
+                           const std::vector<HostTable> *tables = nullptr)
+      const = 0;
+  virtual bool evalWhere(int b, int h, int i, int j,
+                         const std::vector<HostTable> *tables = nullptr)
+      const = 0;
 };
 
 /// Compiles the spec text (front end, passes, codegen, NVRTC, cache) and

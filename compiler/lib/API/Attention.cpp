@@ -42,6 +42,20 @@ TensorArg TensorArg::contiguous(const void *data, const int64_t (&shape)[4]) {
   return t;
 }
 
+TensorArg TensorArg::ofShape(const void *data,
+                             const std::vector<int64_t> &shape) {
+  TensorArg t;
+  t.data = data;
+  const int r = int(std::min<size_t>(shape.size(), 4));
+  int64_t stride = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    t.shape[i] = shape[size_t(i)];
+    t.strides[i] = stride;
+    stride *= shape[size_t(i)];
+  }
+  return t;
+}
+
 TensorArg TensorArg::bshd(const void *data, const int64_t (&s)[4]) {
   // memory [b, s, h, d]; logical [b, h, s, d]
   TensorArg t;
@@ -269,11 +283,14 @@ public:
     return static_cast<const LoadedKernel *>(slot.kernel.get());
   }
 
-  double evalScore(double qk, int b, int h, int i, int j) const override {
-    return dsl::evalScoreMod(*spec_, qk, b, h, i, j, /*includeScale=*/true);
+  double evalScore(double qk, int b, int h, int i, int j,
+                   const std::vector<HostTable> *tables) const override {
+    return dsl::evalScoreMod(*spec_, qk, b, h, i, j, /*includeScale=*/true,
+                             tables);
   }
-  bool evalWhere(int b, int h, int i, int j) const override {
-    return dsl::evalWhere(*spec_, b, h, i, j);
+  bool evalWhere(int b, int h, int i, int j,
+                 const std::vector<HostTable> *tables) const override {
+    return dsl::evalWhere(*spec_, b, h, i, j, tables);
   }
 
   std::string targetDescription() const override {
@@ -595,6 +612,54 @@ public:
       if (reinterpret_cast<uintptr_t>(a.sinks) % alignof(float) != 0)
         return invalid("sinks: the pointer is not 4-byte aligned");
       p.sinks = a.sinks;
+    }
+    // Tables: count, pointers, sizes (numbers and bound symbols).
+    if (a.tables.size() != k.tables.size()) {
+      std::string names;
+      for (const TableInfo &t : k.tables)
+        names += (names.empty() ? "" : ", ") + t.name;
+      return invalid("tables: the spec reads " +
+                     std::to_string(k.tables.size()) + " table(s)" +
+                     (names.empty() ? "" : " (" + names + ")") + "; got " +
+                     std::to_string(a.tables.size()));
+    }
+    for (size_t i = 0; i < k.tables.size(); ++i) {
+      const TableInfo &t = k.tables[i];
+      const TensorArg &x = a.tables[i];
+      const std::string what = "tables[" + std::to_string(i) + "] ('" +
+                               t.name + "')";
+      if (!x.data)
+        return invalid(what + ": null pointer");
+      if (reinterpret_cast<uintptr_t>(x.data) % uintptr_t(t.elementBytes()))
+        return invalid(what + ": the pointer is not " +
+                       std::to_string(t.elementBytes()) + "-byte aligned");
+      const char *bindName[] = {"the batch", "the query heads",
+                                "the query length", "the key/value heads",
+                                "the key length"};
+      const int64_t bindValue[] = {b, hq, n, hk, m};
+      TableParams &tp = p.tables[i];
+      tp.data = x.data;
+      for (int d = 0; d < 4; ++d)
+        tp.stride[d] = 0, tp.size[d] = 1;
+      for (int d = 0; d < t.rank; ++d) {
+        const std::string dim = what + " dimension " + std::to_string(d);
+        if (x.shape[d] < 1 || x.shape[d] > INT_MAX)
+          return invalid(dim + " is " + std::to_string(x.shape[d]) +
+                         "; sizes are 1 to 2^31-1");
+        if (x.strides[d] < 0)
+          return invalid(dim + ": stride " + std::to_string(x.strides[d]) +
+                         " is negative");
+        if (t.dims[d] >= 0 && x.shape[d] != t.dims[d])
+          return invalid(dim + " is " + std::to_string(x.shape[d]) +
+                         ", the spec says " + std::to_string(t.dims[d]));
+        if (t.bind[d] >= 0 && t.bind[d] <= 4 &&
+            x.shape[d] != bindValue[t.bind[d]])
+          return invalid(dim + " is " + std::to_string(x.shape[d]) +
+                         " but it is " + bindName[t.bind[d]] + " (" +
+                         std::to_string(bindValue[t.bind[d]]) + ")");
+        tp.stride[d] = x.strides[d];
+        tp.size[d] = int(x.shape[d]);
+      }
     }
     p.dropoutP = float(k.dropout);
     p.dropoutScale = k.dropout > 0 ? float(1.0 / (1.0 - k.dropout)) : 1.0f;

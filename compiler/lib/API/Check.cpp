@@ -120,7 +120,7 @@ ref::FwdProblem attnc::referenceProblem(
     const Attention &attn, int batch, int headsQ, int headsKV, int seqQ,
     int seqK, const std::vector<int> &kvLengths,
     const std::vector<unsigned char> &layout, const int64_t layoutShape[3],
-    uint64_t seed, uint64_t offset) {
+    uint64_t seed, uint64_t offset, const std::vector<HostTable> *tables) {
   const KernelInfo &k = attn.info();
   ref::FwdProblem p;
   p.batch = batch, p.headsQ = headsQ, p.headsKV = headsKV;
@@ -129,12 +129,12 @@ ref::FwdProblem attnc::referenceProblem(
   // The interpreter applies the spec's scales itself, in order.
   p.scale = k.scoreMod ? 1.0 : k.scale;
   if (k.scoreMod)
-    p.scoreMod = [&attn](double s, int b, int h, int i, int j) {
-      return attn.evalScore(s, b, h, i, j);
+    p.scoreMod = [&attn, tables](double s, int b, int h, int i, int j) {
+      return attn.evalScore(s, b, h, i, j, tables);
     };
   if (k.maskFn)
-    p.maskFn = [&attn](int b, int h, int i, int j) {
-      return attn.evalWhere(b, h, i, j);
+    p.maskFn = [&attn, tables](int b, int h, int i, int j) {
+      return attn.evalWhere(b, h, i, j, tables);
     };
   p.causal = k.causal;
   p.window = k.window;

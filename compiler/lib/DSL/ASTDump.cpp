@@ -53,6 +53,9 @@ void attnc::dsl::dumpExpr(const Expr &e, std::ostream &os) {
   case ExprKind::Call:
     os << '(' << e.name;
     break;
+  case ExprKind::Index:
+    os << "([] " << e.name;
+    break;
   }
   for (const ExprPtr &a : e.args) {
     os << ' ';

@@ -55,6 +55,13 @@ template <bool IsMin> EvalValue evalMinMax(ScalarType r, Args a) {
     return num(std::numeric_limits<double>::quiet_NaN());
   return num(IsMin ? std::min(x, y) : std::max(x, y));
 }
+/// clamp(x, lo, hi) = min(max(x, lo), hi), as lowered.
+EvalValue evalClamp(ScalarType r, Args a) {
+  EvalValue lo[2] = {a[0], a[1]};
+  EvalValue m = evalMinMax<false>(r, lo);
+  EvalValue hi[2] = {m, a[2]};
+  return evalMinMax<true>(r, hi);
+}
 EvalValue evalDiv(ScalarType, Args a) {
   return EvalValue::ofInt(attn::floorDiv(a[0].i, a[1].i));
 }
@@ -99,6 +106,8 @@ constexpr std::array<BuiltinInfo, kNumBuiltins> kBuiltins = {{
      evalChoice},
     {Builtin::Where, "where", 3, T::Choice, -1, "where(c, a, b): c ? a : b",
      evalChoice},
+    {Builtin::Clamp, "clamp", 3, T::Numeric, -1,
+     "clamp(x, lo, hi): min(max(x, lo), hi)", evalClamp},
 }};
 
 constexpr bool rowsInEnumOrder() {
@@ -110,7 +119,7 @@ constexpr bool rowsInEnumOrder() {
 }
 static_assert(rowsInEnumOrder(), "row i of kBuiltins must be Builtin(i), "
                                  "taking at most kMaxBuiltinArity arguments");
-static_assert(kBuiltins.back().id == Builtin::Where,
+static_assert(kBuiltins.back().id == Builtin::Clamp,
               "the last enumerator needs its row (and kNumBuiltins updated)");
 
 /// Levenshtein distance, for "did you mean" (names are short).

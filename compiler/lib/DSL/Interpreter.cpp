@@ -107,6 +107,27 @@ EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
                                        : evalExpr(*e.args[2], env);
   case ExprKind::Call:
     return evalCall(e, env);
+  case ExprKind::Index: {
+    const TableValues *t = nullptr;
+    if (env.tables && env.tableInputs)
+      for (size_t i = 0; i < env.tableInputs->size(); ++i)
+        if ((*env.tableInputs)[i] == e.table && i < env.tables->size())
+          t = &(*env.tables)[i];
+    if (!t || t->dims.size() != e.args.size() || t->data.empty())
+      break;
+    int64_t offset = 0;
+    for (size_t d = 0; d < e.args.size(); ++d) {
+      const int64_t n = t->dims[d];
+      int64_t i = evalExpr(*e.args[d], env).i;
+      i = i < 0 ? 0 : i >= n ? n - 1 : i; // clamped, as in the kernels
+      offset = offset * n + i;
+    }
+    if (offset < 0 || size_t(offset) >= t->data.size())
+      break;
+    const double v = t->data[size_t(offset)];
+    return e.type == ScalarType::Int ? EvalValue::ofInt(toInt(v))
+                                     : EvalValue::ofFloat(v);
+  }
   case ExprKind::Transpose:
     break;
   }
@@ -114,9 +135,11 @@ EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
 }
 
 double attnc::dsl::evalScoreMod(const AttentionSpecAST &spec, double s, long b,
-                                long h, long q, long k, bool includeScale) {
+                                long h, long q, long k, bool includeScale,
+                                const Tables *tables) {
   EvalEnv env;
   env.b = b, env.h = h, env.q = q, env.k = k;
+  env.tables = tables, env.tableInputs = &spec.tables;
   for (const ChainStep &step : spec.steps) {
     switch (step.kind) {
     case ChainStep::QK:
@@ -136,9 +159,10 @@ double attnc::dsl::evalScoreMod(const AttentionSpecAST &spec, double s, long b,
 }
 
 bool attnc::dsl::evalWhere(const AttentionSpecAST &spec, long b, long h, long q,
-                           long k) {
+                           long k, const Tables *tables) {
   EvalEnv env;
   env.b = b, env.h = h, env.q = q, env.k = k;
+  env.tables = tables, env.tableInputs = &spec.tables;
   for (const ChainStep &step : spec.steps)
     if (step.kind == ChainStep::Mask && step.mask == MaskKind::Where &&
         !evalExpr(*step.expr, env).b)
@@ -181,6 +205,7 @@ bool attnc::dsl::evalMask(const AttentionSpecAST &spec, long b, long h, long q,
     case MaskKind::Where: {
       EvalEnv env;
       env.b = b, env.h = h, env.q = q, env.k = k;
+      env.tables = ctx.tables, env.tableInputs = &spec.tables;
       if (!evalExpr(*step.expr, env).b)
         return false;
       break;

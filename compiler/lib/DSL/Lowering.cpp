@@ -22,8 +22,9 @@ namespace {
 /// mask-predicate region. Ints are `index`, floats `f32`, conditions `i1`.
 class ExprEmitter {
 public:
-  ExprEmitter(OpBuilder &b, StringAttr file, Value score, ValueRange indices)
-      : b(b), file(file), score(score), indices(indices) {}
+  ExprEmitter(OpBuilder &b, StringAttr file, Value score, ValueRange indices,
+              ValueRange inputs)
+      : b(b), file(file), score(score), indices(indices), inputs(inputs) {}
 
   Location loc(SourceLoc l) { return FileLineColLoc::get(file, l.line, l.col); }
 
@@ -68,6 +69,7 @@ private:
   StringAttr file;
   Value score;
   ValueRange indices; // b, h, q, k
+  ValueRange inputs;  // the function's arguments (tables among them)
 };
 
 } // namespace
@@ -113,6 +115,15 @@ Value ExprEmitter::emit(const Expr &e) {
     return emitSelect(e, *e.args[0], *e.args[1], *e.args[2]);
   case ExprKind::Call:
     return emitCall(e);
+  case ExprKind::Index: {
+    // An element of a table: f32 for float tables, index for integer ones.
+    SmallVector<Value> index;
+    for (const ExprPtr &a : e.args)
+      index.push_back(emitAs(*a, ScalarType::Int));
+    Type t = e.type == ScalarType::Int ? Type(b.getIndexType())
+                                       : Type(b.getF32Type());
+    return attn::LookupOp::create(b, l, t, inputs[e.table], index);
+  }
   case ExprKind::Transpose:
     break;
   }
@@ -209,6 +220,15 @@ Value ExprEmitter::emitCall(const Expr &e) {
                    : Value(arith::MaxSIOp::create(b, l, a, c));
     return isMin ? Value(arith::MinimumFOp::create(b, l, a, c))
                  : Value(arith::MaximumFOp::create(b, l, a, c));
+  }
+  case Builtin::Clamp: {
+    Value x = emitAs(*e.args[0], e.type), lo = emitAs(*e.args[1], e.type),
+          hi = emitAs(*e.args[2], e.type);
+    if (e.type == ScalarType::Int)
+      return arith::MinSIOp::create(
+          b, l, arith::MaxSIOp::create(b, l, x, lo), hi);
+    return arith::MinimumFOp::create(
+        b, l, arith::MaximumFOp::create(b, l, x, lo), hi);
   }
   case Builtin::Abs: {
     Value a = emit(*e.args[0]);
@@ -350,8 +370,37 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
   if (spec.returnsLogSumExp)
     func->setAttr(kReturnsLseAttrName, b.getUnitAttr());
   Block *entry = func.addEntryBlock();
+  // Tables: what each symbolic dimension equals at run time (the logical
+  // view's batch, heads and lengths; packed and paged views have no batch
+  // or length dimension to bind, so those stay free).
+  auto tableBind = [&](const TypeAST &t) {
+    SmallVector<int64_t> bind;
+    const TypeAST &qt = spec.inputs[spec.query].type,
+                  &kt = spec.inputs[spec.key].type;
+    const bool flatQ = packed, flatK = packed || spec.paged();
+    for (const DimAST &d : t.dims) {
+      int64_t code = -1;
+      if (d.isSymbol()) {
+        if (!flatQ && d.sameAs(qt.dims[0]))
+          code = 0;
+        else if (d.sameAs(qt.dims[1]))
+          code = 1;
+        else if (!flatQ && d.sameAs(qt.dims[2]))
+          code = 2;
+        else if (d.sameAs(kt.dims[spec.paged() ? 2 : 1]))
+          code = 3;
+        else if (!flatK && d.sameAs(kt.dims[2]))
+          code = 4;
+      }
+      bind.push_back(code);
+    }
+    return bind;
+  };
   for (auto [i, in] : llvm::enumerate(spec.inputs)) {
     func.setArgAttr(i, kArgNameAttrName, b.getStringAttr(in.name));
+    if (in.role == InputRole::Table)
+      func.setArgAttr(i, attn::kTableBindAttrName,
+                      b.getDenseI64ArrayAttr(tableBind(in.type)));
     entry->getArgument(i).setLoc(
         NameLoc::get(b.getStringAttr(in.name), loc(in.loc)));
   }
@@ -416,7 +465,7 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(body);
       ExprEmitter em(b, file, body->getArgument(0),
-                     body->getArguments().drop_front());
+                     body->getArguments().drop_front(), entry->getArguments());
       Value r = em.emitAs(*st.expr, ScalarType::Float);
       attn::YieldOp::create(b, l, ValueRange{r});
       cur = op.getResult();
@@ -458,7 +507,8 @@ static void lowerSpec(const AttentionSpecAST &spec, StringAttr file,
           body->addArgument(indexType, l);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(body);
-        ExprEmitter em(b, file, Value(), body->getArguments());
+        ExprEmitter em(b, file, Value(), body->getArguments(),
+                       entry->getArguments());
         Value r = em.emit(*st.expr);
         attn::YieldOp::create(b, l, ValueRange{r});
       }

@@ -474,6 +474,24 @@ ExprPtr Parser::parsePrimary(unsigned depth) {
   case Tok::Ident: {
     std::string name(tok.text);
     consume();
+    if (tok.kind == Tok::LBracket) { // a table element: rel[h, i]
+      consume();
+      ExprPtr e = makeNode(ExprKind::Index, loc);
+      e->name = std::move(name);
+      for (;;) {
+        ExprPtr index = parseExpr(depth + 1);
+        if (!index)
+          return nullptr;
+        e->args.push_back(std::move(index));
+        if (tok.kind == Tok::Comma) {
+          consume();
+          continue;
+        }
+        if (!expect(Tok::RBracket, "',' or ']' in the index"))
+          return nullptr;
+        return checkDepth(std::move(e));
+      }
+    }
     if (tok.kind != Tok::LParen) {
       ExprPtr e = makeNode(ExprKind::Ident, loc);
       e->name = std::move(name);

@@ -127,6 +127,8 @@ const char *attnc::dsl::toString(InputRole r) {
     return "cu_seqlens_k";
   case InputRole::Sinks:
     return "sinks";
+  case InputRole::Table:
+    return "table";
   }
   return "?";
 }
@@ -351,6 +353,14 @@ private:
 
   ScalarType resolve(Expr &e, ExprContext &ctx);
   ScalarType resolveCall(Expr &e, ExprContext &ctx);
+  ScalarType resolveIndex(Expr &e, ExprContext &ctx);
+  /// Names read as tables (x[...]) anywhere in the spec's statements.
+  void collectIndexed(const Expr &e) {
+    if (e.kind == ExprKind::Index)
+      indexed.insert(e.name);
+    for (const ExprPtr &a : e.args)
+      collectIndexed(*a);
+  }
   bool checkDivisor(const Expr &d, const std::string &op, const char *meaning);
   bool isConstant(const Expr &e) const;
   bool evalConstant(Expr &e, const char *what, EvalValue &out);
@@ -375,6 +385,7 @@ private:
   std::map<std::string, int> pagedViews;
   std::map<int, TypeAST> logical;
   std::set<std::string> badViews; ///< views whose paged/packed(...) failed
+  std::set<std::string> indexed;  ///< inputs read as tables, x[...]
   SourceLoc pagedLoc, packedLoc;
   /// Packed views: token tensor input -> its cu_seqlens input.
   std::map<int, int> packedInputs;
@@ -384,6 +395,9 @@ private:
 } // namespace
 
 void SpecAnalyzer::run() {
+  for (const StmtAST &stmt : spec.stmts)
+    if (stmt.kind == StmtAST::Assign && stmt.value)
+      collectIndexed(*stmt.value);
   for (StmtAST &stmt : spec.stmts) {
     if (stage == Stage::Returned) {
       error(stmt.loc,
@@ -422,6 +436,16 @@ void SpecAnalyzer::run() {
                      "packed(q_tokens, cu_seqlens_q), k and v through "
                      "cu_seqlens_k) and write matmul(q, k^T) and "
                      "matmul(p, v) with them");
+  // Tables, in declaration order (the kernel's and RunArgs' order).
+  for (size_t i = 0; i < spec.inputs.size(); ++i)
+    if (spec.inputs[i].role == InputRole::Table)
+      spec.tables.push_back(int(i));
+  if (!failed && spec.tables.size() > size_t(attnc::kMaxTables))
+    error(spec.inputs[spec.tables[attnc::kMaxTables]].loc,
+          "at most " + std::to_string(attnc::kMaxTables) +
+              " tables can be read in one attention; '" +
+              spec.inputs[spec.tables[attnc::kMaxTables]].name +
+              "' is one more");
   // A vector of logits is only ever a sink: one left unused is a forgotten
   // `sink:`, which would silently compute attention without it.
   if (!failed)
@@ -460,7 +484,17 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
       error(d.loc, "dimension must be positive, got " + d.str());
       ok = false;
     }
-  if (isFloat(t.elem) && !t.scalar && t.dims.size() == 1) {
+  if (indexed.count(n)) {
+    // A table, read as n[...] in a modifier or mask (checked there).
+    if (t.scalar || t.dims.empty() || t.dims.size() > 4 ||
+        t.elem == ElemType::I64) {
+      error(t.loc, "'" + n + "' is read as a table (" + n +
+                       "[...]); a table is an f32, bf16, f16, i32 or i8 "
+                       "tensor of 1 to 4 dimensions, e.g. '" + n +
+                       ": f32[h, 257]'");
+      ok = false;
+    }
+  } else if (isFloat(t.elem) && !t.scalar && t.dims.size() == 1) {
     // A per-head vector (attention sinks), checked where it is used.
     if (t.elem != ElemType::F32) {
       error(t.loc, "a vector input holds per-head logits (softmax(s, sink: " +
@@ -474,7 +508,8 @@ void SpecAnalyzer::declareInput(StmtAST &stmt) {
                        toString(t.elem) +
                        " input is a tensor [batch, heads, sequence, "
                        "head_dim] (or packed tokens [total, heads, "
-                       "head_dim], or an f32[heads] vector of sinks); '" +
+                       "head_dim], an f32[heads] vector of sinks, or a "
+                       "table read as x[...]); '" +
                        n + "' has " +
                        std::to_string(t.scalar ? 0 : t.dims.size()) +
                        " dimension(s)");
@@ -588,7 +623,8 @@ ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
                 "' is an input tensor; it can only be an operand "
                 "of matmul, mask(..., lengths/blocks) or dropout, not part "
                 "of " +
-                ctx.where);
+                ctx.where + " (to read its elements there, index it: " + n +
+                "[h, q_idx])");
       return ScalarType::Unknown;
     }
     if (n == current && stage >= Stage::Probs) {
@@ -712,11 +748,71 @@ ScalarType SpecAnalyzer::resolve(Expr &e, ExprContext &ctx) {
   }
   case ExprKind::Call:
     return resolveCall(e, ctx);
+  case ExprKind::Index:
+    return resolveIndex(e, ctx);
   case ExprKind::Transpose:
     error(e.loc, "'^T' is only allowed on the key of matmul(q, k^T)");
     return ScalarType::Unknown;
   }
   return ScalarType::Unknown;
+}
+
+/// x[i, ...]: an element of a table input, f32 for float tables and an
+/// integer for i32/i8 ones; every index an integer expression (clamped
+/// into the table at run time).
+ScalarType SpecAnalyzer::resolveIndex(Expr &e, ExprContext &ctx) {
+  const std::string &n = e.name;
+  if (!ctx.allowIndices) {
+    error(e.loc, "a table element '" + n +
+                     "[...]' exists only in score modifiers and where(...) "
+                     "masks, not in " +
+                     ctx.where);
+    return ScalarType::Unknown;
+  }
+  const int i = lookupInput(n);
+  if (i < 0) {
+    error(e.loc, "'" + n + "' is not a declared input; a table is one, e.g. "
+                 "'" + n + ": f32[h, 257]' read as " + n + "[h, ...]");
+    return ScalarType::Unknown;
+  }
+  InputDecl &in = spec.inputs[i];
+  if (in.invalid) {
+    failed = true;
+    return ScalarType::Unknown;
+  }
+  if (in.role != InputRole::Unused && in.role != InputRole::Table) {
+    error(e.loc, "'" + n + "' is the " + toString(in.role) +
+                     " input; it cannot also be read as a table");
+    return ScalarType::Unknown;
+  }
+  const TypeAST &t = in.type;
+  if (t.dims.size() != e.args.size()) {
+    error(e.loc, "'" + n + "' has " + std::to_string(t.dims.size()) +
+                     " dimension(s) (" + t.str() + ") but " +
+                     std::to_string(e.args.size()) + " index(es)");
+    return ScalarType::Unknown;
+  }
+  bool ok = true;
+  for (size_t k = 0; k < e.args.size(); ++k) {
+    ScalarType a = resolve(*e.args[k], ctx);
+    if (a == ScalarType::Unknown) {
+      ok = false;
+    } else if (a != ScalarType::Int) {
+      error(e.args[k]->loc, "index " + std::to_string(k + 1) + " of '" + n +
+                                "' is " +
+                                (a == ScalarType::Bool ? "a condition"
+                                                       : "a float") +
+                                "; indices are integers (b, h, q_idx, k_idx, "
+                                "integer constants and arithmetic)");
+      ok = false;
+    }
+  }
+  if (!ok)
+    return ScalarType::Unknown;
+  in.role = InputRole::Table;
+  e.table = i;
+  ctx.usesIndices = true;
+  return e.type = isFloat(t.elem) ? ScalarType::Float : ScalarType::Int;
 }
 
 ScalarType SpecAnalyzer::resolveCall(Expr &e, ExprContext &ctx) {
@@ -828,7 +924,7 @@ bool SpecAnalyzer::checkDivisor(const Expr &d, const std::string &op,
 bool SpecAnalyzer::isConstant(const Expr &e) const {
   if (e.kind == ExprKind::Ident)
     return e.name == "inf" || e.name == "pi" || spec.constants.count(e.name);
-  if (e.kind == ExprKind::Transpose)
+  if (e.kind == ExprKind::Transpose || e.kind == ExprKind::Index)
     return false;
   if (e.kind == ExprKind::Call && !lookupBuiltin(e.name))
     return false;
@@ -1104,6 +1200,11 @@ int SpecAnalyzer::inputOperand(const Expr &e, const char *what) {
   const TypeAST &t = spec.inputs[i].type;
   if (spec.inputs[i].invalid) {
     failed = true;
+    return -1;
+  }
+  if (indexed.count(e.name)) {
+    error(e.loc, "'" + e.name + "' is read as a table (" + e.name +
+                     "[...]); it cannot also be " + what);
     return -1;
   }
   if (isFloat(t.elem) && t.dims.size() == 3) {

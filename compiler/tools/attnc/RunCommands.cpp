@@ -263,6 +263,149 @@ bool readSinks(const RunOptions &o, const KernelInfo &info, bool random,
   return true;
 }
 
+/// The tables of a spec that reads them (KernelInfo::tables): --table
+/// NAME=FILE.npy for each, or random ones with --shape (float tables normal,
+/// rounded to their element type; i32 in [0, 3], i8 in [-3, 3]) of the sizes
+/// the spec binds (sizes = batch, query heads, query length, key/value heads,
+/// key length), its numbers, and 5 for a free symbol. `host` gets the
+/// values for --check, `raw` the bytes to upload; `err` is ready for fail().
+bool readTables(const RunOptions &o, const KernelInfo &info, bool random,
+                const int64_t (&sizes)[5], std::vector<HostTable> &host,
+                std::vector<NpyArray> &raw, std::string &err) {
+  host.clear();
+  raw.clear();
+  std::map<std::string, std::string> files;
+  for (const std::string &t : o.tables) {
+    const size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) {
+      err = "--table " + t + ": expected NAME=FILE.npy";
+      return false;
+    }
+    const std::string name = t.substr(0, eq);
+    bool known = false;
+    for (const TableInfo &ti : info.tables)
+      known |= ti.name == name;
+    if (!known) {
+      std::string names;
+      for (const TableInfo &ti : info.tables)
+        names += (names.empty() ? "" : ", ") + ti.name;
+      err = "--table " + t + ": the spec reads no table '" + name + "'" +
+            (names.empty() ? " (it reads none)" : " (its tables: " + names + ")");
+      return false;
+    }
+    if (!files.emplace(name, t.substr(eq + 1)).second) {
+      err = "--table " + t + ": table '" + name + "' is given twice";
+      return false;
+    }
+  }
+  const char *bindName[] = {"the batch", "the query heads", "the query length",
+                            "the key/value heads", "the key length"};
+  for (size_t i = 0; i < info.tables.size(); ++i) {
+    const TableInfo &t = info.tables[i];
+    const DType want = t.element == "f32"    ? DType::F32
+                       : t.element == "bf16" ? DType::BF16
+                       : t.element == "f16"  ? DType::F16
+                       : t.element == "i32"  ? DType::I32
+                                             : DType::I8;
+    NpyArray a;
+    auto it = files.find(t.name);
+    if (it == files.end()) {
+      if (!random) {
+        err = "the spec reads table '" + t.name + "': pass --table " + t.name +
+              "=FILE.npy (" + t.element + ", " + std::to_string(t.rank) +
+              " dimension(s))";
+        return false;
+      }
+      a.dtype = want;
+      size_t n = 1;
+      for (int d = 0; d < t.rank; ++d) {
+        a.shape.push_back(t.bind[d] >= 0 ? sizes[t.bind[d]]
+                          : t.dims[d] >= 0 ? t.dims[d]
+                                           : 5);
+        n *= size_t(a.shape.back());
+      }
+      std::mt19937_64 rng(o.dataSeed + 31 + i);
+      if (want == DType::I32 || want == DType::I8) {
+        std::uniform_int_distribution<int> pick(want == DType::I32 ? 0 : -3, 3);
+        a.data.resize(n * dtypeSize(want));
+        for (size_t e = 0; e < n; ++e) {
+          const int x = pick(rng);
+          if (want == DType::I32)
+            std::memcpy(a.data.data() + 4 * e, &x, 4);
+          else
+            a.data[e] = uint8_t(int8_t(x));
+        }
+      } else {
+        std::normal_distribution<float> normal(0.f, 1.f);
+        std::vector<float> f(n);
+        for (float &x : f)
+          x = normal(rng);
+        a = fromFloats(f.data(), a.shape, want);
+      }
+    } else {
+      Expected<NpyArray> r = readNpy(it->second);
+      if (!r) {
+        err = r.takeError().addContext("--table " + t.name).str();
+        return false;
+      }
+      a = std::move(*r);
+      if (a.dtype != want || int(a.shape.size()) != t.rank) {
+        err = "--table " + t.name + "=" + it->second + ": expected " +
+              t.element + " with " + std::to_string(t.rank) +
+              " dimension(s), got " + dtypeName(a.dtype) + " " +
+              fmtShape(a.shape);
+        return false;
+      }
+      for (int d = 0; d < t.rank; ++d) {
+        const std::string where = "--table " + t.name + "=" + it->second +
+                                  ": dimension " + std::to_string(d) + " is " +
+                                  std::to_string(a.shape[d]);
+        if (a.shape[d] < 1 || a.shape[d] > std::numeric_limits<int32_t>::max()) {
+          err = where + "; sizes are 1 to 2^31-1";
+          return false;
+        }
+        if (t.dims[d] >= 0 && a.shape[d] != t.dims[d]) {
+          err = where + ", the spec says " + std::to_string(t.dims[d]);
+          return false;
+        }
+        if (t.bind[d] >= 0 && a.shape[d] != sizes[t.bind[d]]) {
+          err = where + " but it is " + bindName[t.bind[d]] + " (" +
+                std::to_string(sizes[t.bind[d]]) + ")";
+          return false;
+        }
+      }
+    }
+    HostTable h;
+    h.dims = a.shape;
+    if (want == DType::I32) {
+      for (size_t e = 0; e < a.numElements(); ++e)
+        h.data.push_back(double(a.as<int32_t>()[e]));
+    } else if (want == DType::I8) {
+      for (size_t e = 0; e < a.numElements(); ++e)
+        h.data.push_back(double(int8_t(a.data[e])));
+    } else {
+      for (float x : toFloatVector(a))
+        h.data.push_back(double(x));
+    }
+    host.push_back(std::move(h));
+    raw.push_back(std::move(a));
+  }
+  return true;
+}
+
+/// The tables on the device, and RunArgs::tables over them.
+Status tablesOnDevice(const std::vector<NpyArray> &raw,
+                      std::vector<DeviceBuffer> &buffers, RunArgs &args) {
+  for (const NpyArray &a : raw) {
+    Expected<DeviceBuffer> buf = upload(a.data.data(), a.data.size());
+    if (!buf)
+      return buf.takeError();
+    args.tables.push_back(TensorArg::ofShape(buf->data(), a.shape));
+    buffers.push_back(std::move(*buf));
+  }
+  return success();
+}
+
 /// q, k, v on the device: random normal values of the host tensors' shapes
 /// made on the device (host copies kept for --check), or the loaded files
 /// uploaded. `where` prefixes the random tensors' names in messages.
@@ -562,8 +705,18 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
   if (!dsinks)
     return fail(dsinks.error());
+  // Packed views bind only the heads (their batch and lengths are flat).
+  const int64_t tableSizes[5] = {b, hq, maxQ, hk, maxK};
+  std::vector<HostTable> tables;
+  std::vector<NpyArray> tableRaw;
+  std::string tableErr;
+  if (!readTables(o, info, random, tableSizes, tables, tableRaw, tableErr))
+    return fail(tableErr);
 
   RunArgs args;
+  std::vector<DeviceBuffer> dtables;
+  if (Status st = tablesOnDevice(tableRaw, dtables, args); !st)
+    return fail(st.error());
   args.q = TensorArg::packed(dq->data(), q.shape[0], hq, info.headDim);
   args.k = TensorArg::packed(dk->data(), k.shape[0], hk, info.headDim);
   args.v = TensorArg::packed(dv->data(), v.shape[0], hk, info.headDimV);
@@ -626,7 +779,7 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   const int64_t layoutShape[3] = {0, 0, 0};
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(maxQ), int(maxK),
-                       {}, {}, layoutShape, o.seed, o.offset);
+                       {}, {}, layoutShape, o.seed, o.offset, &tables);
   problem.seqLensQ = sequenceLengths(cuQ);
   problem.seqLensK = sequenceLengths(cuK);
   problem.sinks.assign(sinks.begin(), sinks.end());
@@ -921,6 +1074,13 @@ int attnc::tool::runRun(const RunOptions &o) {
   Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
   if (!dsinks)
     return fail(dsinks.error());
+  const int64_t tableSizes[5] = {b, hq, n, hk, m};
+  std::vector<HostTable> tables;
+  std::vector<NpyArray> tableRaw;
+  std::string tableErr;
+  if (!readTables(o, info, random, tableSizes, tables, tableRaw, tableErr))
+    return fail(tableErr);
+  std::vector<DeviceBuffer> dtables;
   Expected<DeviceBuffer> dlen = upload(lengths.data(), lengths.size() * 4);
   Expected<DeviceBuffer> dlay = upload(layout.data(), layout.size());
   Expected<DeviceBuffer> dtab = upload(table.data(), table.size() * 4);
@@ -932,6 +1092,8 @@ int attnc::tool::runRun(const RunOptions &o) {
                         : dseq.error());
 
   RunArgs args;
+  if (Status st = tablesOnDevice(tableRaw, dtables, args); !st)
+    return fail(st.error());
   int64_t qs[4] = {b, hq, n, info.headDim}, ks[4] = {b, hk, m, info.headDim},
           vs[4] = {b, hk, m, info.headDimV}, os[4] = {b, hq, n, info.headDimV};
   args.q = TensorArg::contiguous(dq->data(), qs);
@@ -1018,7 +1180,7 @@ int attnc::tool::runRun(const RunOptions &o) {
   std::vector<double> od(of.begin(), of.end());
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(n), int(m), lengths,
-                       layout, layoutShape, o.seed, o.offset);
+                       layout, layoutShape, o.seed, o.offset, &tables);
   problem.sinks.assign(sinks.begin(), sinks.end());
   if (info.paged) {
     problem.seqLensK.assign(seqLens.begin(), seqLens.end());
@@ -1177,6 +1339,50 @@ int attnc::tool::runBench(const BenchOptions &o) {
       sinksOnDevice = static_cast<const float *>(buf->data());
       bufs.push_back(std::move(*buf));
     }
+    // Tables: random ones of the shape's sizes, shared by both sets; float
+    // tables made on the device (a [b, h, n, m] bias is large), integer ones
+    // (i32 in [0, 3], i8 in [-3, 3]) on the host.
+    std::vector<TensorArg> tableArgs;
+    const int64_t tableSizes[5] = {s.batch, s.headsQ,
+                                   info.packed ? maxQ : s.seqQ, s.headsKV,
+                                   info.packed ? maxK : s.seqK};
+    for (size_t t = 0; t < info.tables.size(); ++t) {
+      const TableInfo &ti = info.tables[t];
+      std::vector<int64_t> shape;
+      for (int d = 0; d < ti.rank; ++d)
+        shape.push_back(ti.bind[d] >= 0 ? tableSizes[ti.bind[d]]
+                        : ti.dims[d] >= 0 ? ti.dims[d]
+                                          : 5);
+      Expected<DeviceBuffer> buf = DeviceBuffer();
+      if (ti.element == "i32" || ti.element == "i8") {
+        size_t n = 1;
+        for (int64_t x : shape)
+          n *= size_t(x);
+        std::mt19937_64 rng(31 + t);
+        std::uniform_int_distribution<int> pick(ti.element == "i32" ? 0 : -3,
+                                                3);
+        std::vector<uint8_t> bytes(n * size_t(ti.elementBytes()));
+        for (size_t e = 0; e < n; ++e) {
+          const int x = pick(rng);
+          if (ti.element == "i32")
+            std::memcpy(bytes.data() + 4 * e, &x, 4);
+          else
+            bytes[e] = uint8_t(int8_t(x));
+        }
+        buf = upload(bytes.data(), bytes.size());
+      } else {
+        const ElementType te = ti.element == "f32"    ? ElementType::f32
+                               : ti.element == "bf16" ? ElementType::bf16
+                                                      : ElementType::f16;
+        buf = randomOnDevice("--shape " + text + ": table " + ti.name, shape,
+                             te, 1, uint32_t(100 + t), o.verbose,
+                             fillCache.get());
+      }
+      if (!buf)
+        return fail(buf.error());
+      tableArgs.push_back(TensorArg::ofShape(buf->data(), shape));
+      bufs.push_back(std::move(*buf));
+    }
     for (int i = 0; i < kSets; ++i) {
       const std::vector<int64_t> *inputShapes[3] = {&qShape, &kShape, &vShape};
       for (int t = 0; t < 3; ++t) {
@@ -1206,6 +1412,7 @@ int attnc::tool::runBench(const BenchOptions &o) {
       a.o = TensorArg::contiguous(b0[3].data(), os);
       a.lse = static_cast<float *>(b0[4].data());
       a.sinks = sinksOnDevice;
+      a.tables = tableArgs;
       if (info.packed) {
         a.q = TensorArg::packed(b0[0].data(), totalQ, s.headsQ, info.headDim);
         a.k = TensorArg::packed(b0[1].data(), totalK, s.headsKV, info.headDim);

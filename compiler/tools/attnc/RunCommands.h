@@ -26,6 +26,7 @@ struct RunOptions {
   std::string blockTable, seqLens; // .npy paths for paged(...) K/V
   std::string cuSeqlensQ, cuSeqlensK; // .npy paths for packed(...) views
   std::string sinks;                  // .npy path: f32 [hq] attention sinks
+  std::vector<std::string> tables;    // NAME=FILE.npy, one per table x[...]
   bool bf16AsU2 = false;         // read/write bf16 as <u2 (plain NumPy)
   std::vector<std::string> shape; // random inputs instead of files
   uint64_t seed = 0, offset = 0;  // dropout

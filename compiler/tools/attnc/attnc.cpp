@@ -176,6 +176,10 @@ int main(int argc, char **argv) {
                   "--k/--v are then [total_k, hk, d]");
   run->add_option("--sinks", runOpts.sinks,
                   "Attention sinks .npy [hq] (f32), for softmax(s, sink: ...)");
+  run->add_option("--table", runOpts.tables,
+                  "NAME=FILE.npy: a table the spec reads as NAME[...] in a "
+                  "modifier or where() mask (repeat per table; random with "
+                  "--shape)");
   run->add_option("--seed", runOpts.seed, "Dropout seed")->check(kUnsigned64);
   run->add_option("--offset", runOpts.offset, "Dropout offset")
       ->check(kUnsigned64);

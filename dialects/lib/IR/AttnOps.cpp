@@ -46,17 +46,41 @@ static LogicalResult checkShape(Operation *op, StringRef what,
 }
 
 /// Verifies the signature of a score-modifier region: (f32, index x 4) -> f32.
-static LogicalResult verifyScoreModRegion(Operation *op, Region &region) {
+/// The region's trailing arguments stand for the op's tables, in order.
+static LogicalResult verifyTableArguments(Operation *op, Block &block,
+                                          unsigned fixed, TypeRange tables,
+                                          const char *what) {
+  if (block.getNumArguments() != fixed + tables.size())
+    return op->emitOpError()
+           << what << " region takes " << fixed << " arguments and one per "
+           << "table (" << tables.size() << "), got "
+           << block.getNumArguments();
+  for (unsigned i = 0; i < tables.size(); ++i)
+    if (block.getArgument(fixed + i).getType() != tables[i])
+      return op->emitOpError()
+             << what << " region argument " << fixed + i << " must be table "
+             << i << "'s type " << tables[i] << ", got "
+             << block.getArgument(fixed + i).getType();
+  return success();
+}
+
+static LogicalResult verifyScoreModRegion(Operation *op, Region &region,
+                                          TypeRange tables = {}) {
   if (region.empty())
     return success();
   Block &block = region.front();
-  if (block.getNumArguments() != 5 ||
+  if (block.getNumArguments() < 5 ||
       !block.getArgument(0).getType().isF32() ||
       !llvm::all_of(llvm::drop_begin(block.getArgumentTypes()),
-                    [](Type t) { return t.isIndex(); }))
+                    [](Type t) { return t.isIndex() || isa<TensorType>(t); }) ||
+      !llvm::all_of(llvm::make_range(std::next(block.args_begin()),
+                                     std::next(block.args_begin(), 5)),
+                    [](BlockArgument a) { return a.getType().isIndex(); }))
     return op->emitOpError()
            << "score modifier region must take (f32, index, index, index, "
               "index) for the score and b, h, q, k";
+  if (failed(verifyTableArguments(op, block, 5, tables, "score modifier")))
+    return failure();
   auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield || yield.getValues().size() != 1 ||
       !yield.getValues()[0].getType().isF32())
@@ -65,16 +89,20 @@ static LogicalResult verifyScoreModRegion(Operation *op, Region &region) {
 }
 
 /// Verifies the signature of a mask predicate region: (index x 4) -> i1.
-static LogicalResult verifyMaskRegion(Operation *op, Region &region) {
+static LogicalResult verifyMaskRegion(Operation *op, Region &region,
+                                     TypeRange tables = {}) {
   if (region.empty())
     return success();
   Block &block = region.front();
-  if (block.getNumArguments() != 4 ||
-      !llvm::all_of(block.getArgumentTypes(),
-                    [](Type t) { return t.isIndex(); }))
+  if (block.getNumArguments() < 4 ||
+      !llvm::all_of(llvm::make_range(block.args_begin(),
+                                     std::next(block.args_begin(), 4)),
+                    [](BlockArgument a) { return a.getType().isIndex(); }))
     return op->emitOpError()
            << "mask predicate region must take (index, index, index, index) "
               "for b, h, q, k";
+  if (failed(verifyTableArguments(op, block, 4, tables, "mask predicate")))
+    return failure();
   auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield || yield.getValues().size() != 1 ||
       !yield.getValues()[0].getType().isInteger(1))
@@ -156,6 +184,19 @@ LogicalResult ScoreModOp::verifyRegions() {
   if (getBody().empty())
     return emitOpError() << "needs a body";
   return verifyScoreModRegion(*this, getBody());
+}
+
+LogicalResult LookupOp::verify() {
+  auto t = cast<RankedTensorType>(getTable().getType());
+  if (int64_t(getIndices().size()) != t.getRank())
+    return emitOpError() << "table of rank " << t.getRank() << " read with "
+                         << getIndices().size() << " indices";
+  const bool isFloat = isa<FloatType>(t.getElementType());
+  if (isFloat != getResult().getType().isF32())
+    return emitOpError() << (isFloat ? "a float" : "an integer")
+                         << " table yields " << (isFloat ? "f32" : "index")
+                         << ", not " << getResult().getType();
+  return success();
 }
 
 /// Sinks hold one logit per query head (dimension 1 of the scores or Q).
@@ -384,8 +425,9 @@ static LogicalResult verifyAttention(OpT op) {
     return op.emitOpError() << "dropout needs a seed and an offset";
   if (failed(verifySinks(o, op.getSinks(), hq)))
     return failure();
-  if (failed(verifyScoreModRegion(o, op.getScoreMod())) ||
-      failed(verifyMaskRegion(o, op.getMask())))
+  if (failed(verifyScoreModRegion(o, op.getScoreMod(),
+                                  op.getTables().getTypes())) ||
+      failed(verifyMaskRegion(o, op.getMask(), op.getTables().getTypes())))
     return failure();
   return success();
 }

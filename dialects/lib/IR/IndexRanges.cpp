@@ -113,6 +113,16 @@ std::optional<RangeRule> mlir::attn::rangeRuleOf(Operation &op) {
 }
 
 void IndexRanges::visit(Operation &op) {
+  // An integer table element: the range of its element type.
+  if (auto l = dyn_cast<LookupOp>(op)) {
+    auto t = cast<RankedTensorType>(l.getTable().getType());
+    if (l.getResult().getType().isIndex()) {
+      const unsigned w = t.getElementType().getIntOrFloatBitWidth();
+      const long long hi = w >= 32 ? 2147483647LL : (1LL << (w - 1)) - 1;
+      ranges[l.getResult()] = iv::span(-hi - 1, hi);
+    }
+    return;
+  }
   std::optional<RangeRule> rule = rangeRuleOf(op);
   if (!rule)
     return;

@@ -112,15 +112,56 @@ static LogicalResult summarise(ArrayRef<Operation *> chain, ChainSummary &sum,
 
 /// Builds the fused score_mod region: (s, b, h, q, k) -> f32, applying each
 /// modifier (and each scale that follows one) in order.
+/// The tables (attn.lookup operands defined outside) the score modifiers
+/// and where() predicates read, each once, function arguments in their
+/// order.
+static SmallVector<Value> collectTables(ArrayRef<Operation *> scoreMods,
+                                        ArrayRef<MaskOp> predicates) {
+  SmallVector<Value> tables;
+  auto visit = [&](Region &r) {
+    r.walk([&](LookupOp l) {
+      if (!llvm::is_contained(tables, l.getTable()))
+        tables.push_back(l.getTable());
+    });
+  };
+  for (Operation *op : scoreMods)
+    if (auto mod = dyn_cast<ScoreModOp>(op))
+      visit(mod.getBody());
+  for (MaskOp m : predicates)
+    visit(m.getPredicate());
+  llvm::stable_sort(tables, [](Value a, Value b) {
+    auto x = dyn_cast<BlockArgument>(a), y = dyn_cast<BlockArgument>(b);
+    return x && y && x.getArgNumber() < y.getArgNumber();
+  });
+  return tables;
+}
+
+/// The fused region's block: `fixed` arguments, then one per table; `map`
+/// sends each table to its argument.
+static Block *createRegionBlock(RewriterBase &rewriter, Location loc,
+                                Region &region, SmallVector<Type> types,
+                                ArrayRef<Value> tables, IRMapping &map) {
+  const unsigned fixed = types.size();
+  for (Value t : tables)
+    types.push_back(t.getType());
+  Block *block = rewriter.createBlock(&region, {}, types,
+                                      SmallVector<Location>(types.size(), loc));
+  for (unsigned i = 0; i < tables.size(); ++i)
+    map.map(tables[i], block->getArgument(fixed + i));
+  return block;
+}
+
 static void buildScoreModRegion(RewriterBase &rewriter, Location loc,
                                 Region &region,
-                                ArrayRef<Operation *> scoreMods) {
+                                ArrayRef<Operation *> scoreMods,
+                                ArrayRef<Value> tables) {
   if (scoreMods.empty())
     return;
   OpBuilder::InsertionGuard guard(rewriter);
   Type f32 = rewriter.getF32Type(), idx = rewriter.getIndexType();
-  Block *block = rewriter.createBlock(&region, {}, {f32, idx, idx, idx, idx},
-                                      SmallVector<Location>(5, loc));
+  IRMapping tableMap;
+  Block *block = createRegionBlock(rewriter, loc, region,
+                                   {f32, idx, idx, idx, idx}, tables, tableMap);
   Value score = block->getArgument(0);
   for (Operation *op : scoreMods) {
     if (auto scale = dyn_cast<ScaleOp>(op)) {
@@ -132,7 +173,7 @@ static void buildScoreModRegion(RewriterBase &rewriter, Location loc,
       continue;
     }
     Block &body = cast<ScoreModOp>(op).getBody().front();
-    IRMapping map;
+    IRMapping map = tableMap;
     map.map(body.getArgument(0), score);
     for (unsigned i = 1; i < 5; ++i)
       map.map(body.getArgument(i), block->getArgument(i));
@@ -146,17 +187,19 @@ static void buildScoreModRegion(RewriterBase &rewriter, Location loc,
 /// Builds the fused mask region: (b, h, q, k) -> i1, the conjunction of every
 /// `where` predicate.
 static void buildMaskRegion(RewriterBase &rewriter, Location loc,
-                            Region &region, ArrayRef<MaskOp> predicates) {
+                            Region &region, ArrayRef<MaskOp> predicates,
+                            ArrayRef<Value> tables) {
   if (predicates.empty())
     return;
   OpBuilder::InsertionGuard guard(rewriter);
   Type idx = rewriter.getIndexType();
-  Block *block = rewriter.createBlock(&region, {}, {idx, idx, idx, idx},
-                                      SmallVector<Location>(4, loc));
+  IRMapping tableMap;
+  Block *block = createRegionBlock(rewriter, loc, region, {idx, idx, idx, idx},
+                                   tables, tableMap);
   Value keep;
   for (MaskOp mask : predicates) {
     Block &body = mask.getPredicate().front();
-    IRMapping map;
+    IRMapping map = tableMap;
     for (unsigned i = 0; i < 4; ++i)
       map.map(body.getArgument(i), block->getArgument(i));
     for (Operation &inner : body.without_terminator())
@@ -254,19 +297,21 @@ mlir::attn::fuseAttentionChain(RewriterBase &rewriter, MatmulOp pv,
       {qk.getLoc(), softmax.getLoc(), pv.getLoc()});
   Value seed = dropout ? dropout.getSeed() : Value();
   Value offset = dropout ? dropout.getOffset() : Value();
+  const SmallVector<Value> tables = collectTables(sum.scoreMods, sum.predicates);
   auto opt = [&](std::optional<int64_t> x) {
     return x ? rewriter.getI64IntegerAttr(*x) : IntegerAttr();
   };
   auto fused = FusedAttentionOp::create(
       rewriter, loc, TypeRange{outType, lseType}, q, k, v, sum.kvLengths,
-      sum.blockLayout, seed, offset, softmax.getSinks(),
+      sum.blockLayout, seed, offset, softmax.getSinks(), tables,
       rewriter.getF64FloatAttr(sum.scale),
       sum.causal ? rewriter.getUnitAttr() : UnitAttr(), opt(sum.windowLeft),
       opt(sum.windowRight), opt(sum.blockQ), opt(sum.blockK),
       rewriter.getF64FloatAttr(
           dropout ? dropout.getProbability().convertToDouble() : 0.0));
-  buildScoreModRegion(rewriter, loc, fused.getScoreMod(), sum.scoreMods);
-  buildMaskRegion(rewriter, loc, fused.getMask(), sum.predicates);
+  buildScoreModRegion(rewriter, loc, fused.getScoreMod(), sum.scoreMods,
+                      tables);
+  buildMaskRegion(rewriter, loc, fused.getMask(), sum.predicates, tables);
 
   rewriter.replaceAllUsesWith(pv.getResult(), fused.getOutput());
   rewriter.eraseOp(pv);

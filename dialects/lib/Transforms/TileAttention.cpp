@@ -217,7 +217,8 @@ mlir::attn::tileAttention(RewriterBase &rewriter, FusedAttentionOp op,
   auto tiled = TiledAttentionOp::create(
       rewriter, op.getLoc(), op->getResultTypes(), op.getQuery(), op.getKey(),
       op.getValue(), op.getKvLengths(), op.getBlockLayout(), op.getSeed(),
-      op.getOffset(), op.getSinks(), op.getScaleAttr(), op.getCausalAttr(),
+      op.getOffset(), op.getSinks(), op.getTables(), op.getScaleAttr(),
+      op.getCausalAttr(),
       op.getWindowLeftAttr(), op.getWindowRightAttr(), op.getBlockQAttr(),
       op.getBlockKAttr(), op.getDropoutAttr(), tiling,
       BlockSkipAttr::get(op.getContext(), blockSkipOf(op)));

@@ -775,3 +775,52 @@ func.func @packed_prefix_type(%t: tensor<?x32x128xbf16>, %cu: tensor<?xi64>) {
   %q = attn.packed_seq %t, %cu : tensor<?x32x128xbf16>, tensor<?xi64> -> tensor<?x32x?x128xbf16>
   return
 }
+
+// -----
+
+func.func @lookup_rank(%s: tensor<?x?x?x?xf32>, %rel: tensor<?x257xf32>) {
+  %t = attn.score_mod %s : tensor<?x?x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %q: index, %k: index):
+    // expected-error @+1 {{'attn.lookup' op table of rank 2 read with 1 indices}}
+    %r = attn.lookup %rel[%h] : tensor<?x257xf32> -> f32
+    attn.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+func.func @lookup_result(%s: tensor<?x?x?x?xf32>, %doc: tensor<?xi32>) {
+  %t = attn.score_mod %s : tensor<?x?x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %q: index, %k: index):
+    // expected-error @+1 {{'attn.lookup' op an integer table yields index, not 'f32'}}
+    %r = attn.lookup %doc[%q] : tensor<?xi32> -> f32
+    attn.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+!qkv = tensor<?x?x?x64xbf16>
+func.func @fused_table_arguments(%q: !qkv, %k: !qkv, %v: !qkv, %slope: tensor<?xf32>) {
+  // expected-error @+1 {{'attn.fused_attention' op score modifier region takes 5 arguments and one per table (1), got 5}}
+  %o, %lse = attn.fused_attention %q, %k, %v tables(%slope : tensor<?xf32>) scale 0.125 : !qkv, !qkv, !qkv -> !qkv, tensor<?x?x?xf32> score_mod {
+  ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index):
+    attn.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+!qkv = tensor<?x?x?x64xbf16>
+func.func @fused_table_argument_type(%q: !qkv, %k: !qkv, %v: !qkv, %slope: tensor<?xf32>) {
+  // expected-error @+1 {{'attn.fused_attention' op mask predicate region argument 4 must be table 0's type 'tensor<?xf32>', got 'tensor<?xi32>'}}
+  %o, %lse = attn.fused_attention %q, %k, %v tables(%slope : tensor<?xf32>) scale 0.125 : !qkv, !qkv, !qkv -> !qkv, tensor<?x?x?xf32> mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index, %t: tensor<?xi32>):
+    %c = arith.constant true
+    attn.yield %c : i1
+  }
+  return
+}

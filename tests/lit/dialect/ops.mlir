@@ -458,3 +458,41 @@ func.func @fused_sinks(%q: tensor<?x?x?x192xbf16>, %k: tensor<?x?x?x192xbf16>, %
   %o, %lse = attn.fused_attention %q, %k, %v sinks %x : tensor<?xf32> causal scale 0.125 : tensor<?x?x?x192xbf16>, tensor<?x?x?x192xbf16>, tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>, tensor<?x?x?xf32>
   return %o : tensor<?x?x?x128xbf16>
 }
+
+// -----
+
+// Tables: attn.lookup reads a value from above in attn.score_mod, a trailing
+// region argument in the fused op.
+// CHECK-LABEL: func.func @lookup
+// CHECK: attn.lookup %{{.+}}[%{{.+}}, %{{.+}}] : tensor<?x257xf32> -> f32
+// CHECK: attn.lookup %{{.+}}[%{{.+}}] : tensor<?xi32> -> index
+func.func @lookup(%s: tensor<?x?x?x?xf32>, %rel: tensor<?x257xf32>, %doc: tensor<?xi32>) -> tensor<?x?x?x?xf32> {
+  %t = attn.score_mod %s : tensor<?x?x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %q: index, %k: index):
+    %r = attn.lookup %rel[%h, %k] : tensor<?x257xf32> -> f32
+    %d = attn.lookup %doc[%q] : tensor<?xi32> -> index
+    %f = arith.index_cast %d : index to i64
+    %g = arith.sitofp %f : i64 to f32
+    %y = arith.addf %x, %r : f32
+    %z = arith.addf %y, %g : f32
+    attn.yield %z : f32
+  }
+  return %t : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @fused_tables
+// CHECK: attn.fused_attention %{{.+}}, %{{.+}}, %{{.+}} tables(%{{.+}} : tensor<?xf32>) scale
+// CHECK: ^bb0(%{{.+}}: f32, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %{{.+}}: index, %[[T:.+]]: tensor<?xf32>):
+// CHECK: attn.lookup %[[T]][%{{.+}}] : tensor<?xf32> -> f32
+!qkv = tensor<?x?x?x64xbf16>
+func.func @fused_tables(%q: !qkv, %k: !qkv, %v: !qkv, %slope: tensor<?xf32>) -> !qkv {
+  %o, %lse = attn.fused_attention %q, %k, %v tables(%slope : tensor<?xf32>) scale 0.125 : !qkv, !qkv, !qkv -> !qkv, tensor<?x?x?xf32> score_mod {
+  ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index, %t: tensor<?xf32>):
+    %s = attn.lookup %t[%h] : tensor<?xf32> -> f32
+    %y = arith.subf %x, %s : f32
+    attn.yield %y : f32
+  }
+  return %o : !qkv
+}

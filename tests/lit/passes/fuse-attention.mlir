@@ -215,3 +215,45 @@ func.func @sinks(%q: !qkv, %k: !qkv, %v: !qkv, %x: tensor<16xf32>) -> !qkv {
   %o = attn.matmul %p, %v : !s, !qkv -> !qkv
   return %o : !qkv
 }
+
+// -----
+
+// Tables read by the modifiers and the where() predicate become the fused
+// op's tables, each once, in argument order, and its regions' trailing
+// arguments.
+// CHECK-LABEL: func.func @tables
+// CHECK-SAME: %[[A:[a-z0-9]+]]: tensor<?xf32>, %[[D:[a-z0-9]+]]: tensor<?xi32>
+// CHECK: attn.fused_attention %{{.+}}, %{{.+}}, %{{.+}} tables(%[[A]], %[[D]] : tensor<?xf32>, tensor<?xi32>)
+// CHECK: ^bb0(%{{.+}}: f32, %{{.+}}: index, %[[H:.+]]: index, %{{.+}}: index, %{{.+}}: index, %[[TA:.+]]: tensor<?xf32>, %[[TD:.+]]: tensor<?xi32>):
+// CHECK: attn.lookup %[[TA]][%[[H]]]
+// CHECK: attn.lookup %[[TA]][%[[H]]]
+// CHECK: ^bb0(%{{.+}}: index, %{{.+}}: index, %[[Q:.+]]: index, %[[K:.+]]: index, %{{.+}}: tensor<?xf32>, %[[TD2:.+]]: tensor<?xi32>):
+// CHECK: attn.lookup %[[TD2]][%[[Q]]]
+// CHECK: attn.lookup %[[TD2]][%[[K]]]
+!qkv = tensor<?x?x?x64xbf16>
+!s = tensor<?x?x?x?xf32>
+func.func @tables(%q: !qkv, %k: !qkv, %v: !qkv, %a: tensor<?xf32>, %doc: tensor<?xi32>) -> !qkv {
+  %s = attn.matmul %q, %k transpose_rhs : !qkv, !qkv -> !s
+  %t = attn.score_mod %s : !s {
+  ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index):
+    %r = attn.lookup %a[%h] : tensor<?xf32> -> f32
+    %y = arith.subf %x, %r : f32
+    attn.yield %y : f32
+  }
+  %u = attn.score_mod %t : !s {
+  ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index):
+    %r = attn.lookup %a[%h] : tensor<?xf32> -> f32
+    %y = arith.addf %x, %r : f32
+    attn.yield %y : f32
+  }
+  %m = attn.mask where %u : !s {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %x = attn.lookup %doc[%i] : tensor<?xi32> -> index
+    %y = attn.lookup %doc[%j] : tensor<?xi32> -> index
+    %c = arith.cmpi eq, %x, %y : index
+    attn.yield %c : i1
+  }
+  %p = attn.softmax %m : !s
+  %o = attn.matmul %p, %v : !s, !qkv -> !qkv
+  return %o : !qkv
+}

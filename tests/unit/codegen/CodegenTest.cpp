@@ -71,9 +71,10 @@ TEST_P(ExampleCodegen, CompilesWithNvrtc) {
   SpecCompilation out;
   std::string diag;
   llvm::raw_string_ostream errs(diag);
-  // f32 tensors (a rank-1 f32[h] is a vector of sinks, not the dtype).
-  const bool f32 =
-      std::regex_search(source, std::regex(R"(:\s*f32\[[^\]]*,)"));
+  // f32 attention tensors: three dimensions or more (f32[h] sinks and
+  // f32[h, 257] tables are not the dtype).
+  const bool f32 = std::regex_search(
+      source, std::regex(R"(:\s*f32\[[^\],]*,[^\],]*,[^\]]*\])"));
   if (c.family == "fwd.split_kv" && f32) {
     // f32 has no split-KV kernel: a clear error naming the family.
     EXPECT_FALSE(compileSpec(source, path, options, *resolved, out, errs));

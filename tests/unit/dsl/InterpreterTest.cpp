@@ -218,3 +218,35 @@ TEST(Interpreter, IntegerSemanticsAreIntMath) {
   // A divisor that is zero at run time gives 0 for both.
   EXPECT_DOUBLE_EQ(evalScoreMod(m.specs[0], 0.0, 0, 0, 3, 3), 0.0);
 }
+
+TEST(Interpreter, TablesAreReadWithClampedIndices) {
+  ModuleAST m = analyze(
+      "  s = matmul(q, k^T)\n"
+      "  s = s + rel[h, clamp(q_idx - k_idx + 2, 0, 4)] - slope[h]\n"
+      "  s = mask(s, where(doc[b, q_idx] == doc[b, k_idx]))\n",
+      "  slope: f32[h]\n  rel: f32[h, 5]\n  doc: i32[b, n]\n");
+  ASSERT_EQ(m.specs.size(), 1u);
+  const AttentionSpecAST &spec = m.specs[0];
+  // Declaration order: slope, rel, doc.
+  ASSERT_EQ(spec.tables.size(), 3u);
+  EXPECT_EQ(spec.inputs[spec.tables[0]].name, "slope");
+  EXPECT_EQ(spec.inputs[spec.tables[2]].name, "doc");
+  Tables t(3);
+  t[0] = {{0.5, 1.5}, {2}};
+  t[1] = {{0, 1, 2, 3, 4, 10, 11, 12, 13, 14}, {2, 5}};
+  t[2] = {{7, 7, 8, 8}, {1, 4}};
+  // h = 1: rel row 1, slope 1.5; q - k + 2 = 3 -> 13.
+  EXPECT_DOUBLE_EQ(evalScoreMod(spec, 1.0, 0, 1, 2, 1, true, &t),
+                   1.0 + 13.0 - 1.5);
+  // q - k + 2 = -3 clamps (by the spec) to 0; h = 0.
+  EXPECT_DOUBLE_EQ(evalScoreMod(spec, 0.0, 0, 0, 0, 5, true, &t), 0.0 - 0.5);
+  // An index past a table is clamped into it: h = 9 reads row 1.
+  EXPECT_DOUBLE_EQ(evalScoreMod(spec, 0.0, 0, 9, 2, 2, true, &t),
+                   12.0 - 1.5);
+  // doc ids: queries 0, 1 in document 7, 2, 3 in document 8.
+  EXPECT_TRUE(evalWhere(spec, 0, 0, 0, 1, &t));
+  EXPECT_FALSE(evalWhere(spec, 0, 0, 1, 2, &t));
+  EXPECT_TRUE(evalWhere(spec, 0, 0, 3, 2, &t));
+  // Without the tables a table element is NaN (never a silent value).
+  EXPECT_TRUE(std::isnan(evalScoreMod(spec, 1.0, 0, 1, 2, 1)));
+}

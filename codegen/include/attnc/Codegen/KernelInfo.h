@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -26,6 +27,29 @@ inline const char *elementTypeName(ElementType t) {
 }
 
 inline int elementBytes(ElementType t) { return t == ElementType::f32 ? 4 : 2; }
+
+/// A table: an input the score modifier or a where() mask reads as x[...].
+struct TableInfo {
+  /// What a symbolic dimension must equal at run time.
+  enum Bind : int {
+    Free = -1,   // any size (indices are clamped into it)
+    Batch = 0,   // the query's batch
+    HeadsQ = 1,  // query heads
+    SeqQ = 2,    // query length
+    HeadsKV = 3, // key/value heads
+    SeqK = 4,    // key length
+  };
+  std::string name;
+  /// "f32", "bf16", "f16", "i32" or "i8".
+  std::string element;
+  int rank = 0;
+  /// The spec's sizes, -1 for a symbol; bind[d] says what a symbol is.
+  int64_t dims[4] = {1, 1, 1, 1};
+  int bind[4] = {Free, Free, Free, Free};
+  int elementBytes() const {
+    return element == "f32" || element == "i32" ? 4 : element == "i8" ? 1 : 2;
+  }
+};
 
 /// Everything about a generated kernel that is not in its source: the launch
 /// geometry and the spec's constants, which the runtime passes in
@@ -68,6 +92,9 @@ struct KernelInfo {
   /// Attention sinks: launches pass f32[headsQ] logits (FwdParams::sinks)
   /// that join every row's softmax denominator and its log-sum-exp.
   bool sinks = false;
+  /// Tables in FwdParams::tables / RunArgs::tables order (the spec's
+  /// declaration order).
+  std::vector<TableInfo> tables;
   /// The masks the K/V loop skips blocks by ("causal|sparse", or "none").
   std::string blockSkip = "none";
   /// The spec's shapes of Q, K and V: [batch, heads, seq, dim] (paged K/V:

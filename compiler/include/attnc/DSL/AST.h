@@ -73,6 +73,7 @@ enum class ExprKind {
   Ternary,   ///< c ? a : b
   Call,      ///< tanh(x), matmul(q, k^T), mask(s, causal)
   Transpose, ///< k^T
+  Index,     ///< rel[h, q_idx - k_idx]: an element of a table input
 };
 
 enum class OpKind {
@@ -145,6 +146,8 @@ struct Expr {
   ScalarType type = ScalarType::Unknown;
   /// Call of a builtin function (tanh, div, ...): its row in Builtins.h.
   const BuiltinInfo *builtin = nullptr;
+  /// Index: the table's position in AttentionSpecAST::tables.
+  int table = -1;
 };
 
 //===----------------------------------------------------------------------===//
@@ -180,7 +183,8 @@ enum class InputRole {
   SeqLens,    ///< paged K/V: i32[b], the keys of each sequence
   CuSeqlensQ, ///< packed sequences: i32[b + 1] prefix sums of query rows
   CuSeqlensK, ///< packed sequences: i32[b + 1] prefix sums of key rows
-  Sinks       ///< softmax(s, sink: x): f32[hq], one logit per query head
+  Sinks,      ///< softmax(s, sink: x): f32[hq], one logit per query head
+  Table       ///< read in a modifier or where() mask: x[i, ...]
 };
 const char *toString(InputRole r);
 
@@ -246,6 +250,10 @@ struct AttentionSpecAST {
   /// logit per query head that joins every row's softmax denominator and
   /// attends to nothing; -1 without.
   int sinks = -1;
+  /// Tables (`rel: f32[h, 257]` read as rel[h, ...] in a modifier or a
+  /// where() mask): input indices, in declaration order (the kernel's
+  /// FwdParams::tables and RunArgs::tables follow it).
+  std::vector<int> tables;
   bool returnsLogSumExp = false;
   std::string outputName;
   /// Named constants (`H = 16`): value and whether it is an integer.

@@ -50,8 +50,9 @@ enum class Builtin : unsigned {
   Erf,
   Select,
   Where,
+  Clamp,
 };
-inline constexpr unsigned kNumBuiltins = 22;
+inline constexpr unsigned kNumBuiltins = 23;
 /// The most arguments a builtin takes.
 inline constexpr unsigned kMaxBuiltinArity = 3;
 

@@ -15,10 +15,12 @@
 #define ATTNC_DSL_INTERPRETER_H
 
 #include "attnc/DSL/AST.h"
+#include "attnc/HostTable.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace attnc::dsl {
 
@@ -41,10 +43,19 @@ struct EvalValue {
   }
 };
 
+/// The host copy of one table (attnc/HostTable.h).
+using TableValues = attnc::HostTable;
+/// A spec's tables, in AttentionSpecAST::tables order.
+using Tables = std::vector<TableValues>;
+
 /// The values identifiers take during one evaluation.
 struct EvalEnv {
   double score = 0.0;
   int64_t b = 0, h = 0, q = 0, k = 0;
+  /// The tables and the spec's table inputs (AttentionSpecAST::tables);
+  /// without them a table element is NaN.
+  const Tables *tables = nullptr;
+  const std::vector<int> *tableInputs = nullptr;
 };
 
 /// Evaluates a resolved (Sema-checked) expression. Builtin calls evaluate
@@ -58,10 +69,12 @@ EvalValue evalExpr(const Expr &e, const EvalEnv &env);
 /// only the score modifiers run (for callers that apply the scale
 /// themselves, e.g. when it precedes every modifier).
 double evalScoreMod(const AttentionSpecAST &spec, double s, long b, long h,
-                    long q, long k, bool includeScale = true);
+                    long q, long k, bool includeScale = true,
+                    const Tables *tables = nullptr);
 
 /// True when every `where(...)` predicate of the spec allows (b, h, q, k).
-bool evalWhere(const AttentionSpecAST &spec, long b, long h, long q, long k);
+bool evalWhere(const AttentionSpecAST &spec, long b, long h, long q, long k,
+               const Tables *tables = nullptr);
 
 /// What the non-`where` masks need at run time.
 struct MaskContext {
@@ -73,6 +86,8 @@ struct MaskContext {
   /// layout[h, qb, kb] of `blocks(...)` (h already reduced to the layout's
   /// head count by the caller); unset means "all blocks allowed".
   std::function<int(long h, long qb, long kb)> layoutAt;
+  /// The tables where() predicates read, or null.
+  const Tables *tables = nullptr;
 };
 
 /// The conjunction of all masks of the spec (causal and window aligned at

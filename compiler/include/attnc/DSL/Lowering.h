@@ -22,13 +22,16 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include "attn/IR/AttnOps.h"
+
 namespace attnc::dsl {
 
 /// Name of the unit attribute marking a function whose spec returns the
 /// log-sum-exp too.
 inline constexpr const char *kReturnsLseAttrName = "attn.returns_lse";
-/// Name of the argument attribute holding the DSL name of an input.
-inline constexpr const char *kArgNameAttrName = "attn.name";
+/// Name of the argument attribute holding the DSL name of an input (the
+/// dialect's, which code generation reads).
+inline constexpr const char *kArgNameAttrName = mlir::attn::kArgNameAttrName;
 
 /// Appends one func.func per analyzed spec of `module` to `into` (only the
 /// spec named `kernel` when it is not empty). The caller verifies.

@@ -16,6 +16,7 @@ def Attn_LayoutTensor : RankedTensorOf<[I8, I1], [HasAnyRankOfPred<[3]>]>;
 
 def Attn_BlockTableTensor : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>]>;
 def Attn_SinksTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[1]>]>;
+def Attn_TableTensor : RankedTensorOf<[F32, BF16, F16, I32, I8], [HasAnyRankOfPred<[1, 2, 3, 4]>]>;
 def Attn_TokensTensor : RankedTensorOf<[F16, BF16, F32], [HasAnyRankOfPred<[3]>]>;
 
 //===----------------------------------------------------------------------===//
@@ -249,6 +250,28 @@ def Attn_DropoutOp : Attn_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]
   let hasVerifier = 1;
 }
 
+def Attn_LookupOp : Attn_Op<"lookup", [Pure]> {
+  let summary = "an element of a table, in a score modifier or mask region";
+  let description = [{
+    Reads `table[indices]` inside a score-modifier or mask-predicate region:
+    f32 for a float table (bf16/f16 elements are widened), `index` for an
+    integer one. Every index is clamped into `[0, size)` of its dimension
+    before the read, so any index expression stays inside the table. In an
+    `attn.score_mod` / `attn.mask` region the table is a value from above;
+    in `attn.fused_attention` / `attn.tiled_attention` (isolated from
+    above) it is one of the region's trailing arguments, which stand for
+    the op's `tables` operands in order.
+
+    ```mlir
+    %x = attn.lookup %rel[%h, %i] : tensor<?x257xf32> -> f32
+    ```
+  }];
+  let arguments = (ins Attn_TableTensor:$table, Variadic<Index>:$indices);
+  let results = (outs AnyTypeOf<[F32, Index]>:$result);
+  let assemblyFormat = "$table `[` $indices `]` attr-dict `:` type($table) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
                                      ParentOneOf<["ScoreModOp", "MaskOp", "FusedAttentionOp", "TiledAttentionOp"]>]> {
   let summary = "yields the value of a score modifier or mask predicate region";
@@ -268,6 +291,7 @@ class Attn_AttentionBase<string mnemonic, list<Trait> traits = [], dag extraArgu
                            Optional<Attn_LayoutTensor>:$block_layout,
                            Optional<I64>:$seed, Optional<I64>:$offset,
                            Optional<Attn_SinksTensor>:$sinks,
+                           Variadic<Attn_TableTensor>:$tables,
                            F64Attr:$scale,
                            UnitAttr:$causal,
                            OptionalAttr<I64Attr>:$window_left,
@@ -316,6 +340,7 @@ def Attn_FusedAttentionOp : Attn_AttentionBase<"fused_attention", [Pure, Isolate
     (`layout` $block_layout^ `:` type($block_layout))?
     (`seed` $seed^)? (`offset` $offset^)?
     (`sinks` $sinks^ `:` type($sinks))?
+    (`tables` `(` $tables^ `:` type($tables) `)`)?
     (`causal` $causal^)? `scale` $scale attr-dict
     `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
     (`score_mod` $score_mod^)? (`mask` $mask^)?
@@ -358,6 +383,7 @@ def Attn_TiledAttentionOp : Attn_AttentionBase<"tiled_attention", [Pure, Isolate
     (`layout` $block_layout^ `:` type($block_layout))?
     (`seed` $seed^)? (`offset` $offset^)?
     (`sinks` $sinks^ `:` type($sinks))?
+    (`tables` `(` $tables^ `:` type($tables) `)`)?
     (`causal` $causal^)? `scale` $scale `tiling` $tiling `skip` $block_skip attr-dict
     `:` type($query) `,` type($key) `,` type($value) `->` type($output) `,` type($logsumexp)
     (`score_mod` $score_mod^)? (`mask` $mask^)?

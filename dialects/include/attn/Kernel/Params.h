@@ -21,6 +21,19 @@ constexpr int kMaxSeqLen = 1 << 30;
 /// row at a time.
 constexpr int kMaxPageSize = 1 << 16;
 
+/// Tables (inputs read in score modifiers and where() masks, `rel[h, i]`):
+/// at most this many per spec, each of rank 1 to 4.
+constexpr int kMaxTables = 4;
+
+/// A table: element type by the spec (the generated code knows it), sizes
+/// and element strides per dimension (unused dimensions: size 1, stride
+/// 0). Every index is clamped into [0, size) before the read.
+struct TableParams {
+  const void *data;
+  long long stride[4];
+  int size[4];
+};
+
 /// Arguments of a forward attention kernel. Strides count elements; the head
 /// dimension is contiguous (stride 1). Query row i of n and key row j of m are
 /// aligned at the bottom-right corner: the "diagonal" is j == i + (m - n).
@@ -87,6 +100,10 @@ struct FwdParams {
   // denominator of every row of head h and its log-sum-exp; it attends to
   // nothing. A row with no allowed key gets O = 0 and LSE = sinks[h].
   const float *sinks;
+
+  // Tables read by the score modifier and where() masks (spec with
+  // `x[...]`), in the order of KernelInfo::tables.
+  TableParams tables[kMaxTables];
 
   // Dropout (spec has `dropout`): element kept with probability 1 - p, kept
   // values scaled by dropoutScale = 1 / (1 - p). Bits from Philox4x32-10.
