@@ -771,8 +771,8 @@ ScalarType SpecAnalyzer::resolveIndex(Expr &e, ExprContext &ctx) {
   }
   const int i = lookupInput(n);
   if (i < 0) {
-    error(e.loc, "'" + n + "' is not a declared input; a table is one, e.g. "
-                 "'" + n + ": f32[h, 257]' read as " + n + "[h, ...]");
+    error(e.loc, "'" + n + "' is not a table: tables are declared inputs, "
+                 "e.g. 'rel: f32[h, 257]' read as rel[h, ...]");
     return ScalarType::Unknown;
   }
   InputDecl &in = spec.inputs[i];
