@@ -926,5 +926,33 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
   return true;
 }
 
+bool smallRunArgs(int b, int hq, int hk, int n, int d,
+                  const std::vector<size_t> &extraBytes,
+                  std::vector<DeviceBuffer> &bufs, RunArgs &args) {
+  std::vector<size_t> sizes = {size_t(b) * hq * n * d * 2,
+                               size_t(b) * hk * n * d * 2,
+                               size_t(b) * hk * n * d * 2,
+                               size_t(b) * hq * n * d * 2, size_t(b) * hq * n * 4};
+  sizes.insert(sizes.end(), extraBytes.begin(), extraBytes.end());
+  for (size_t bytes : sizes) {
+    Expected<DeviceBuffer> buf = DeviceBuffer::allocate(bytes);
+    if (!buf) {
+      ADD_FAILURE() << "allocating " << bytes << " B: " << buf.error().str();
+      return false;
+    }
+    if (Status st = buf->fill(0x3C); !st) { // 0x3C3C: a normal bf16
+      ADD_FAILURE() << "filling a buffer: " << st.error().str();
+      return false;
+    }
+    bufs.push_back(std::move(*buf));
+  }
+  args.q = TensorArg::contiguous(bufs[0].data(), {b, hq, n, d});
+  args.k = TensorArg::contiguous(bufs[1].data(), {b, hk, n, d});
+  args.v = TensorArg::contiguous(bufs[2].data(), {b, hk, n, d});
+  args.o = TensorArg::contiguous(bufs[3].data(), {b, hq, n, d});
+  args.lse = static_cast<float *>(bufs[4].data());
+  return true;
+}
+
 } // namespace gputest
 } // namespace attnc

@@ -203,6 +203,14 @@ void makePaged(Case &c, int64_t pageSize, const std::vector<int32_t> &lens,
 void makePacked(Case &c, const std::vector<int32_t> &lensQ,
                 const std::vector<int32_t> &lensK);
 
+/// For argument tests: bf16 q, k, v, o [b, hq or hk, n, d] (filled with
+/// a normal bf16 pattern) and an f32 lse on the device, `args` over them,
+/// then one buffer per `extraBytes` entry (bufs[5], ...). Reports a test
+/// failure and returns false when an allocation fails.
+bool smallRunArgs(int b, int hq, int hk, int n, int d,
+                  const std::vector<size_t> &extraBytes,
+                  std::vector<DeviceBuffer> &bufs, RunArgs &args);
+
 /// What a run produced and how far it is from the reference.
 struct Outcome {
   double errO = 0, boundO = 0, errLse = 0, boundLse = 0;

@@ -180,22 +180,9 @@ TEST_F(SinkValues, PackedSequences) {
 TEST_F(SinkValues, MissingOrMisalignedPointerIsRejected) {
   auto attn = compileSpec(sinkSpec("sinks_api", "bf16", 64, {}).str());
   ASSERT_TRUE(attn);
-  constexpr int B = 1, HQ = 4, HK = 2, N = 64, M = 64, D = 64;
   std::vector<DeviceBuffer> bufs;
-  for (size_t bytes : {size_t(B) * HQ * N * D * 2, size_t(B) * HK * M * D * 2,
-                       size_t(B) * HK * M * D * 2, size_t(B) * HQ * N * D * 2,
-                       size_t(B) * HQ * N * 4, size_t(64)}) {
-    Expected<DeviceBuffer> b = DeviceBuffer::allocate(bytes);
-    ASSERT_TRUE(b) << b.error().str();
-    ASSERT_TRUE(b->fill(0x3C));
-    bufs.push_back(std::move(*b));
-  }
   RunArgs args;
-  args.q = TensorArg::contiguous(bufs[0].data(), {B, HQ, N, D});
-  args.k = TensorArg::contiguous(bufs[1].data(), {B, HK, M, D});
-  args.v = TensorArg::contiguous(bufs[2].data(), {B, HK, M, D});
-  args.o = TensorArg::contiguous(bufs[3].data(), {B, HQ, N, D});
-  args.lse = static_cast<float *>(bufs[4].data());
+  ASSERT_TRUE(smallRunArgs(1, 4, 2, 64, 64, {64}, bufs, args));
   Status st = attn->run(args);
   ASSERT_FALSE(st) << "run() accepted a spec with sinks and no sinks pointer";
   EXPECT_EQ(st.error().code(), ErrorCode::InvalidArgument);

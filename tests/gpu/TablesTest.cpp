@@ -111,23 +111,12 @@ TEST_F(TableArguments, BadTablesAreRejectedByName) {
   ASSERT_EQ(attn->info().tables.size(), 2u);
   EXPECT_EQ(attn->info().tables[0].name, "slope");
   EXPECT_EQ(attn->info().tables[1].dims[1], 257);
-  constexpr int B = 1, HQ = 4, HK = 2, N = 64, D = 64;
+  constexpr int HQ = 4;
   std::vector<DeviceBuffer> bufs;
-  for (size_t bytes :
-       {size_t(B) * HQ * N * D * 2, size_t(B) * HK * N * D * 2,
-        size_t(B) * HK * N * D * 2, size_t(B) * HQ * N * D * 2,
-        size_t(B) * HQ * N * 4, size_t(HQ) * 4 + 4, size_t(HQ) * 257 * 4}) {
-    Expected<DeviceBuffer> b = DeviceBuffer::allocate(bytes);
-    ASSERT_TRUE(b) << b.error().str();
-    ASSERT_TRUE(b->fill(0x3C));
-    bufs.push_back(std::move(*b));
-  }
   RunArgs args;
-  args.q = TensorArg::contiguous(bufs[0].data(), {B, HQ, N, D});
-  args.k = TensorArg::contiguous(bufs[1].data(), {B, HK, N, D});
-  args.v = TensorArg::contiguous(bufs[2].data(), {B, HK, N, D});
-  args.o = TensorArg::contiguous(bufs[3].data(), {B, HQ, N, D});
-  args.lse = static_cast<float *>(bufs[4].data());
+  ASSERT_TRUE(smallRunArgs(1, HQ, 2, 64, 64,
+                           {size_t(HQ) * 4 + 4, size_t(HQ) * 257 * 4}, bufs,
+                           args));
   const TensorArg slope = TensorArg::ofShape(bufs[5].data(), {HQ});
   const TensorArg rel = TensorArg::ofShape(bufs[6].data(), {HQ, 257});
   auto expectRejected = [&](std::vector<TensorArg> tables,

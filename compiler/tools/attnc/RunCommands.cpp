@@ -406,6 +406,48 @@ Status tablesOnDevice(const std::vector<NpyArray> &raw,
   return success();
 }
 
+/// The inputs beyond q, k, v and the index arrays that both run paths
+/// pass the same way: the sinks and the tables, read (or made), kept for
+/// --check and uploaded.
+struct ExtraInputs {
+  std::vector<float> sinks;
+  std::vector<HostTable> tables;
+  std::vector<NpyArray> tableRaw;
+  DeviceBuffer deviceSinks;
+  std::vector<DeviceBuffer> deviceTables;
+
+  /// `sizes`: batch, query heads, query length, key/value heads, key
+  /// length (what table dimensions bind to). `err` is ready for fail().
+  bool load(const RunOptions &o, const KernelInfo &info, bool random,
+            const int64_t (&sizes)[5], std::string &err) {
+    if (!readSinks(o, info, random, sizes[1], sinks, err) ||
+        !readTables(o, info, random, sizes, tables, tableRaw, err))
+      return false;
+    Expected<DeviceBuffer> d = upload(sinks.data(), sinks.size() * 4);
+    if (!d) {
+      err = d.error().str();
+      return false;
+    }
+    deviceSinks = std::move(*d);
+    RunArgs holder;
+    if (Status st = tablesOnDevice(tableRaw, deviceTables, holder); !st) {
+      err = st.error().str();
+      return false;
+    }
+    tableArgs = std::move(holder.tables);
+    return true;
+  }
+  /// Sets the sinks and tables of `args`.
+  void apply(const KernelInfo &info, RunArgs &args) const {
+    if (info.sinks)
+      args.sinks = static_cast<const float *>(deviceSinks.data());
+    args.tables = tableArgs;
+  }
+
+private:
+  std::vector<TensorArg> tableArgs;
+};
+
 /// q, k, v on the device: random normal values of the host tensors' shapes
 /// made on the device (host copies kept for --check), or the loaded files
 /// uploaded. `where` prefixes the random tensors' names in messages.
@@ -698,25 +740,14 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   Expected<DeviceBuffer> dcuK = upload(cuK.data(), cuK.size() * 4);
   if (!dcuQ || !dcuK)
     return fail(!dcuQ ? dcuQ.error() : dcuK.error());
-  std::vector<float> sinks;
-  std::string sinkErr;
-  if (!readSinks(o, info, random, hq, sinks, sinkErr))
-    return fail(sinkErr);
-  Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
-  if (!dsinks)
-    return fail(dsinks.error());
   // Packed views bind only the heads (their batch and lengths are flat).
-  const int64_t tableSizes[5] = {b, hq, maxQ, hk, maxK};
-  std::vector<HostTable> tables;
-  std::vector<NpyArray> tableRaw;
-  std::string tableErr;
-  if (!readTables(o, info, random, tableSizes, tables, tableRaw, tableErr))
-    return fail(tableErr);
+  ExtraInputs extra;
+  std::string extraErr;
+  if (!extra.load(o, info, random, {b, hq, maxQ, hk, maxK}, extraErr))
+    return fail(extraErr);
 
   RunArgs args;
-  std::vector<DeviceBuffer> dtables;
-  if (Status st = tablesOnDevice(tableRaw, dtables, args); !st)
-    return fail(st.error());
+  extra.apply(info, args);
   args.q = TensorArg::packed(dq->data(), q.shape[0], hq, info.headDim);
   args.k = TensorArg::packed(dk->data(), k.shape[0], hk, info.headDim);
   args.v = TensorArg::packed(dv->data(), v.shape[0], hk, info.headDimV);
@@ -727,8 +758,6 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   args.sequences = b;
   args.maxSeqlenQ = maxQ, args.maxSeqlenK = maxK;
   args.trustIndices = true; // checked above, on these very host copies
-  if (info.sinks)
-    args.sinks = static_cast<const float *>(dsinks->data());
   args.seed = o.seed;
   args.offset = o.offset;
   RunReport launched;
@@ -779,10 +808,10 @@ static int runPacked(const RunOptions &o, const Attention &attn,
   const int64_t layoutShape[3] = {0, 0, 0};
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(maxQ), int(maxK),
-                       {}, {}, layoutShape, o.seed, o.offset, &tables);
+                       {}, {}, layoutShape, o.seed, o.offset, &extra.tables);
   problem.seqLensQ = sequenceLengths(cuQ);
   problem.seqLensK = sequenceLengths(cuK);
-  problem.sinks.assign(sinks.begin(), sinks.end());
+  problem.sinks.assign(extra.sinks.begin(), extra.sinks.end());
   std::vector<float> lseDense(size_t(b * hq * maxQ),
                               -std::numeric_limits<float>::infinity());
   for (int64_t bi = 0; bi < b; ++bi)
@@ -1067,20 +1096,10 @@ int attnc::tool::runRun(const RunOptions &o) {
   Expected<DeviceBuffer> dout = DeviceBuffer(), dlse = DeviceBuffer();
   if (Status st = poisonedOutputs(oBytes, lseBytes, dout, dlse); !st)
     return fail(st.error());
-  std::vector<float> sinks;
-  std::string sinkErr;
-  if (!readSinks(o, info, random, hq, sinks, sinkErr))
-    return fail(sinkErr);
-  Expected<DeviceBuffer> dsinks = upload(sinks.data(), sinks.size() * 4);
-  if (!dsinks)
-    return fail(dsinks.error());
-  const int64_t tableSizes[5] = {b, hq, n, hk, m};
-  std::vector<HostTable> tables;
-  std::vector<NpyArray> tableRaw;
-  std::string tableErr;
-  if (!readTables(o, info, random, tableSizes, tables, tableRaw, tableErr))
-    return fail(tableErr);
-  std::vector<DeviceBuffer> dtables;
+  ExtraInputs extra;
+  std::string extraErr;
+  if (!extra.load(o, info, random, {b, hq, n, hk, m}, extraErr))
+    return fail(extraErr);
   Expected<DeviceBuffer> dlen = upload(lengths.data(), lengths.size() * 4);
   Expected<DeviceBuffer> dlay = upload(layout.data(), layout.size());
   Expected<DeviceBuffer> dtab = upload(table.data(), table.size() * 4);
@@ -1092,8 +1111,7 @@ int attnc::tool::runRun(const RunOptions &o) {
                         : dseq.error());
 
   RunArgs args;
-  if (Status st = tablesOnDevice(tableRaw, dtables, args); !st)
-    return fail(st.error());
+  extra.apply(info, args);
   int64_t qs[4] = {b, hq, n, info.headDim}, ks[4] = {b, hk, m, info.headDim},
           vs[4] = {b, hk, m, info.headDimV}, os[4] = {b, hq, n, info.headDimV};
   args.q = TensorArg::contiguous(dq->data(), qs);
@@ -1118,8 +1136,6 @@ int attnc::tool::runRun(const RunOptions &o) {
     for (int i = 0; i < 3; ++i)
       args.layoutShape[i] = layoutShape[i];
   }
-  if (info.sinks)
-    args.sinks = static_cast<const float *>(dsinks->data());
   args.seed = o.seed;
   args.offset = o.offset;
   RunReport launched;
@@ -1180,8 +1196,8 @@ int attnc::tool::runRun(const RunOptions &o) {
   std::vector<double> od(of.begin(), of.end());
   ref::FwdProblem problem =
       referenceProblem(attn, int(b), int(hq), int(hk), int(n), int(m), lengths,
-                       layout, layoutShape, o.seed, o.offset, &tables);
-  problem.sinks.assign(sinks.begin(), sinks.end());
+                       layout, layoutShape, o.seed, o.offset, &extra.tables);
+  problem.sinks.assign(extra.sinks.begin(), extra.sinks.end());
   if (info.paged) {
     problem.seqLensK.assign(seqLens.begin(), seqLens.end());
     std::vector<double> kl = gatherPaged(k.value, pageSize, hk, info.headDim,
