@@ -98,7 +98,10 @@ TEST_P(Tables, MatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Tables, ::testing::Values("bf16", "f32"));
+INSTANTIATE_TEST_SUITE_P(Types, Tables, ::testing::Values("bf16", "f32"),
+                         [](const ::testing::TestParamInfo<std::string> &i) {
+                           return i.param;
+                         });
 
 class TableArguments : public GpuTest {};
 
