@@ -115,9 +115,17 @@ static LogicalResult summarise(ArrayRef<Operation *> chain, ChainSummary &sum,
 /// The tables (attn.lookup operands defined outside) the score modifiers
 /// and where() predicates read, each once, function arguments in their
 /// order.
-static SmallVector<Value> collectTables(ArrayRef<Operation *> scoreMods,
+static SmallVector<Value> collectTables(Operation *anchor,
+                                        ArrayRef<Operation *> scoreMods,
                                         ArrayRef<MaskOp> predicates) {
   SmallVector<Value> tables;
+  // Every argument the front end marked as a table, read or not (a fold
+  // may have removed a read): the kernel's table list is then the spec's,
+  // in declaration order, which the runtime and references rely on.
+  if (auto func = anchor->getParentOfType<func::FuncOp>())
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, kTableBindAttrName))
+        tables.push_back(func.getArgument(i));
   auto visit = [&](Region &r) {
     r.walk([&](LookupOp l) {
       if (!llvm::is_contained(tables, l.getTable()))
@@ -297,7 +305,8 @@ mlir::attn::fuseAttentionChain(RewriterBase &rewriter, MatmulOp pv,
       {qk.getLoc(), softmax.getLoc(), pv.getLoc()});
   Value seed = dropout ? dropout.getSeed() : Value();
   Value offset = dropout ? dropout.getOffset() : Value();
-  const SmallVector<Value> tables = collectTables(sum.scoreMods, sum.predicates);
+  const SmallVector<Value> tables =
+      collectTables(pv, sum.scoreMods, sum.predicates);
   auto opt = [&](std::optional<int64_t> x) {
     return x ? rewriter.getI64IntegerAttr(*x) : IntegerAttr();
   };

@@ -257,3 +257,25 @@ func.func @tables(%q: !qkv, %k: !qkv, %v: !qkv, %a: tensor<?xf32>, %doc: tensor<
   %o = attn.matmul %p, %v : !s, !qkv -> !qkv
   return %o : !qkv
 }
+
+// -----
+
+// Every argument the front end marked as a table is a table of the fused
+// op, read or not (a fold may have removed the read), in argument order:
+// the kernel's table list is the spec's.
+// CHECK-LABEL: func.func @unread_table
+// CHECK: attn.fused_attention %{{.+}}, %{{.+}}, %{{.+}} tables(%arg3, %arg4 : tensor<?xf32>, tensor<?x9xf32>)
+!qkv = tensor<?x?x?x64xbf16>
+!s = tensor<?x?x?x?xf32>
+func.func @unread_table(%q: !qkv, %k: !qkv, %v: !qkv, %a: tensor<?xf32> {attn.table_bind = array<i64: 1>}, %r: tensor<?x9xf32> {attn.table_bind = array<i64: 1, -1>}) -> !qkv {
+  %s = attn.matmul %q, %k transpose_rhs : !qkv, !qkv -> !s
+  %t = attn.score_mod %s : !s {
+  ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index):
+    %y = attn.lookup %r[%h, %j] : tensor<?x9xf32> -> f32
+    %z = arith.addf %x, %y : f32
+    attn.yield %z : f32
+  }
+  %p = attn.softmax %t : !s
+  %o = attn.matmul %p, %v : !s, !qkv -> !qkv
+  return %o : !qkv
+}
