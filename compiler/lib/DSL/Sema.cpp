@@ -330,8 +330,19 @@ private:
   }
   int inputOperand(const Expr &e, const char *what);
   void setRole(int input, InputRole role) {
-    if (input >= 0 && spec.inputs[input].role == InputRole::Unused)
-      spec.inputs[input].role = role;
+    if (input < 0)
+      return;
+    InputDecl &in = spec.inputs[input];
+    // A table (read as x[...]) has no other use: whichever came first.
+    if (role != InputRole::Table && indexed.count(in.name) &&
+        (in.role == InputRole::Unused || in.role == InputRole::Table)) {
+      error(in.loc, "'" + in.name + "' is read as a table (" + in.name +
+                        "[...]) and also used as the " + toString(role) +
+                        " input; an input has one use");
+      return;
+    }
+    if (in.role == InputRole::Unused)
+      in.role = role;
   }
   void checkQueryKey(int q, int k);
   /// For batch mismatches of packed views: what their batch is.
