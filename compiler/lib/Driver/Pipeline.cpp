@@ -356,6 +356,48 @@ static void printIoReports(mlir::ModuleOp module,
          << "\n";
       p.blockDensity *= visible;
     }
+    // Tables: their sizes at this problem (a bound symbol takes the
+    // problem's size, a free one is unknown). The IO model does not count
+    // them yet, so the report says so rather than leave them out silently.
+    if (!op.getTables().empty()) {
+      const int64_t bound[] = {p.batch, p.headsQ, p.seqQ, p.headsKV, p.seqK};
+      os << "tables:       ";
+      uint64_t total = 0;
+      bool known = true;
+      for (mlir::Value t : op.getTables()) {
+        auto type = llvm::cast<mlir::RankedTensorType>(t.getType());
+        mlir::DenseI64ArrayAttr bind;
+        std::string name = "?";
+        if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(t); arg && func) {
+          bind = func.getArgAttrOfType<mlir::DenseI64ArrayAttr>(
+              arg.getArgNumber(), mlir::attn::kTableBindAttrName);
+          if (auto n = func.getArgAttrOfType<mlir::StringAttr>(
+                  arg.getArgNumber(), mlir::attn::kArgNameAttrName))
+            name = n.str();
+        }
+        uint64_t elements = 1;
+        os << " " << name << "[";
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          int64_t size = type.getDimSize(d);
+          if (mlir::ShapedType::isDynamic(size) && bind &&
+              d < int64_t(bind.size()) && bind[d] >= 0 && bind[d] <= 4)
+            size = bound[bind[d]];
+          os << (d ? ", " : "");
+          if (mlir::ShapedType::isDynamic(size)) {
+            os << "?";
+            known = false;
+          } else {
+            os << size;
+            elements *= uint64_t(size);
+          }
+        }
+        os << "]";
+        total += elements *
+                 uint64_t(type.getElementType().getIntOrFloatBitWidth() / 8);
+      }
+      os << "; " << (known ? "" : "at least ") << total
+         << " B in all, not counted in the HBM figures below\n";
+    }
     os << mlir::attn::model::formatReport(
         func ? func.getSymName() : "attention", target, p,
         mlir::attn::model::TileConfig{int(t.getBlockM()), int(t.getBlockN()),
