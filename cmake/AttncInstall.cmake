@@ -26,6 +26,7 @@ install(FILES
   ${ATTNC_SOURCE_DIR}/dialects/include/attn/Kernel/Defs.h
   ${ATTNC_SOURCE_DIR}/dialects/include/attn/Kernel/Masks.h
   ${ATTNC_SOURCE_DIR}/dialects/include/attn/Kernel/Philox.h
+  ${ATTNC_SOURCE_DIR}/dialects/include/attn/Kernel/Tables.h
   DESTINATION ${_inc}/attn/Kernel)
 
 set(_pkg ${CMAKE_INSTALL_LIBDIR}/cmake/attnc)

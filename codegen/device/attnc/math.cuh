@@ -14,6 +14,7 @@
 #pragma once
 
 #include "attn/Kernel/Params.h"
+#include "attn/Kernel/Tables.h"
 #include "attnc/tile.cuh"
 
 namespace attnc {
@@ -29,7 +30,7 @@ __device__ __forceinline__ float fastTanh(float x) {
 /// index expression reads inside the table; float elements are read as
 /// f32, integer ones as int.
 template <class I> __device__ __forceinline__ long long tableIndex(I i, int n) {
-  return i < I(0) ? 0LL : i >= I(n) ? (long long)(n - 1) : (long long)i;
+  return (long long)tables::clampIndex<I>(i, I(n)); // attn/Kernel/Tables.h
 }
 __device__ __forceinline__ float tableValue(float x) { return x; }
 __device__ __forceinline__ float tableValue(__half x) { return __half2float(x); }

@@ -1,6 +1,7 @@
 //===- Interpreter.cpp - evaluate DSL expressions on the CPU --------------===//
 #include "attnc/DSL/Interpreter.h"
 #include "attn/Kernel/Masks.h"
+#include "attn/Kernel/Tables.h"
 
 #include <cmath>
 #include <limits>
@@ -119,7 +120,7 @@ EvalValue attnc::dsl::evalExpr(const Expr &e, const EvalEnv &env) {
     for (size_t d = 0; d < e.args.size(); ++d) {
       const int64_t n = t->dims[d];
       int64_t i = evalExpr(*e.args[d], env).i;
-      i = i < 0 ? 0 : i >= n ? n - 1 : i; // clamped, as in the kernels
+      i = attnc::tables::clampIndex<int64_t>(i, n); // as in the kernels
       offset = offset * n + i;
     }
     if (offset < 0 || size_t(offset) >= t->data.size())
