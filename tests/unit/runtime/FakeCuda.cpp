@@ -38,7 +38,9 @@ int maxDynamicSmem = 48 * 1024 - 1024; // what the function allows
 int setAttributeCalls = 0;
 int launches = 0;
 unsigned lastSmem = 0, lastGridX = 0, lastBlockX = 0;
-unsigned char lastParams[512];
+// Room for any params block (FwdParams grows with features: the test
+// checks its size against fakeLastParamsCapacity()).
+unsigned char lastParams[4096];
 size_t paramBytes = sizeof(attnc::FwdParams);
 int modulesLoaded = 0, modulesUnloaded = 0;
 struct FakeFunction {
@@ -73,6 +75,7 @@ int fakeLaunches() { return launches; }
 unsigned fakeLastSmem() { return lastSmem; }
 unsigned fakeLastGridX() { return lastGridX; }
 const unsigned char *fakeLastParams() { return lastParams; }
+size_t fakeLastParamsCapacity() { return sizeof(lastParams); }
 int fakeModulesLoaded() { return modulesLoaded; }
 int fakeModulesUnloaded() { return modulesUnloaded; }
 void fakeSetParamBytes(size_t n) { paramBytes = n; }

@@ -239,6 +239,8 @@ TEST_F(FakeDriver, CacheLoadsAndLaunches) {
   EXPECT_EQ(counter("fakeSetAttributeCalls"), setsBefore);
   auto params = hook<const unsigned char *(*)()>("fakeLastParams")();
   FwdParams seen;
+  ASSERT_LE(sizeof(seen), hook<size_t (*)()>("fakeLastParamsCapacity")())
+      << "the fake driver keeps fewer bytes than a params block";
   std::memcpy(&seen, params, sizeof(seen));
   EXPECT_EQ(seen.scale, 0.125f);
   EXPECT_EQ(seen.seqQ, 77);
