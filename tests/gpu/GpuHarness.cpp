@@ -672,25 +672,19 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
       const TableInfo &t = info.tables[i];
       const int64_t bound[] = {c.batch, c.headsQ, c.seqQ, c.headsKV, c.seqK};
       HostTable h;
+      h.dims = t.shapeFor(bound, /*freeSize=*/5);
       size_t n = 1;
-      for (int d = 0; d < t.rank; ++d) {
-        h.dims.push_back(t.bind[d] >= 0 ? bound[t.bind[d]]
-                         : t.dims[d] >= 0 ? t.dims[d]
-                                          : 5);
-        n *= size_t(h.dims.back());
-      }
+      for (int64_t x : h.dims)
+        n *= size_t(x);
       const uint64_t seed = c.inputSeed * 3 + 11 + i;
-      if (t.element == "i32" || t.element == "i8") {
+      if (t.isInteger()) {
         std::mt19937_64 rng(seed);
         const int lo = t.element == "i32" ? 0 : -3;
         std::uniform_int_distribution<int> pick(lo, 3);
         for (size_t e = 0; e < n; ++e)
           h.data.push_back(pick(rng));
       } else {
-        const Element el{t.element == "f32"    ? ElementType::f32
-                         : t.element == "bf16" ? ElementType::bf16
-                                               : ElementType::f16};
-        h.data = randomTensor(el, n, seed, 1.0);
+        h.data = randomTensor(Element{t.floatElement()}, n, seed, 1.0);
       }
       tables.push_back(std::move(h));
     }
@@ -707,10 +701,7 @@ bool runCase(const Attention &attn, const Case &c, Outcome *out) {
         const int8_t x = int8_t(h.data[e]);
         std::memcpy(at, &x, 1);
       } else {
-        Element{t.element == "f32"    ? ElementType::f32
-                : t.element == "bf16" ? ElementType::bf16
-                                      : ElementType::f16}
-            .store(at, h.data[e]);
+        Element{t.floatElement()}.store(at, h.data[e]);
       }
     }
     Expected<DeviceBuffer> buf = DeviceBuffer::allocate(std::max<size_t>(bytes.size(), 1));

@@ -633,9 +633,6 @@ public:
       if (reinterpret_cast<uintptr_t>(x.data) % uintptr_t(t.elementBytes()))
         return invalid(what + ": the pointer is not " +
                        std::to_string(t.elementBytes()) + "-byte aligned");
-      const char *bindName[] = {"the batch", "the query heads",
-                                "the query length", "the key/value heads",
-                                "the key length"};
       const int64_t bindValue[] = {b, hq, n, hk, m};
       TableParams &tp = p.tables[i];
       tp.data = x.data;
@@ -655,7 +652,7 @@ public:
         if (t.bind[d] >= 0 && t.bind[d] <= 4 &&
             x.shape[d] != bindValue[t.bind[d]])
           return invalid(dim + " is " + std::to_string(x.shape[d]) +
-                         " but it is " + bindName[t.bind[d]] + " (" +
+                         " but it is " + TableInfo::bindName(t.bind[d]) + " (" +
                          std::to_string(bindValue[t.bind[d]]) + ")");
         tp.stride[d] = x.strides[d];
         tp.size[d] = int(x.shape[d]);

@@ -263,6 +263,26 @@ bool readSinks(const RunOptions &o, const KernelInfo &info, bool random,
   return true;
 }
 
+/// Random elements of an integer table (i32 in [0, 3], i8 in [-3, 3]),
+/// little-endian bytes, for --shape and bench.
+std::vector<uint8_t> randomIntTable(const TableInfo &t, size_t n,
+                                    uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> pick(t.element == "i32" ? 0 : -3, 3);
+  std::vector<uint8_t> bytes(n * size_t(t.elementBytes()));
+  for (size_t e = 0; e < n; ++e) {
+    const int x = pick(rng);
+    if (t.element == "i32")
+      std::memcpy(bytes.data() + 4 * e, &x, 4);
+    else
+      bytes[e] = uint8_t(int8_t(x));
+  }
+  return bytes;
+}
+
+/// The free symbols' size of the random tables --shape and bench make.
+constexpr int64_t kRandomFreeSize = 5;
+
 /// The tables of a spec that reads them (KernelInfo::tables): --table
 /// NAME=FILE.npy for each, or random ones with --shape (float tables normal,
 /// rounded to their element type; i32 in [0, 3], i8 in [-3, 3]) of the sizes
@@ -298,8 +318,6 @@ bool readTables(const RunOptions &o, const KernelInfo &info, bool random,
       return false;
     }
   }
-  const char *bindName[] = {"the batch", "the query heads", "the query length",
-                            "the key/value heads", "the key length"};
   for (size_t i = 0; i < info.tables.size(); ++i) {
     const TableInfo &t = info.tables[i];
     const DType want = t.element == "f32"    ? DType::F32
@@ -317,25 +335,14 @@ bool readTables(const RunOptions &o, const KernelInfo &info, bool random,
         return false;
       }
       a.dtype = want;
+      a.shape = t.shapeFor(sizes, kRandomFreeSize);
       size_t n = 1;
-      for (int d = 0; d < t.rank; ++d) {
-        a.shape.push_back(t.bind[d] >= 0 ? sizes[t.bind[d]]
-                          : t.dims[d] >= 0 ? t.dims[d]
-                                           : 5);
-        n *= size_t(a.shape.back());
-      }
-      std::mt19937_64 rng(o.dataSeed + 31 + i);
-      if (want == DType::I32 || want == DType::I8) {
-        std::uniform_int_distribution<int> pick(want == DType::I32 ? 0 : -3, 3);
-        a.data.resize(n * dtypeSize(want));
-        for (size_t e = 0; e < n; ++e) {
-          const int x = pick(rng);
-          if (want == DType::I32)
-            std::memcpy(a.data.data() + 4 * e, &x, 4);
-          else
-            a.data[e] = uint8_t(int8_t(x));
-        }
+      for (int64_t x : a.shape)
+        n *= size_t(x);
+      if (t.isInteger()) {
+        a.data = randomIntTable(t, n, o.dataSeed + 31 + i);
       } else {
+        std::mt19937_64 rng(o.dataSeed + 31 + i);
         std::normal_distribution<float> normal(0.f, 1.f);
         std::vector<float> f(n);
         for (float &x : f)
@@ -369,7 +376,7 @@ bool readTables(const RunOptions &o, const KernelInfo &info, bool random,
           return false;
         }
         if (t.bind[d] >= 0 && a.shape[d] != sizes[t.bind[d]]) {
-          err = where + " but it is " + bindName[t.bind[d]] + " (" +
+          err = where + " but it is " + TableInfo::bindName(t.bind[d]) + " (" +
                 std::to_string(sizes[t.bind[d]]) + ")";
           return false;
         }
@@ -1344,11 +1351,10 @@ int attnc::tool::runBench(const BenchOptions &o) {
     // shared by both sets (hq floats, never an L2 concern).
     const float *sinksOnDevice = nullptr;
     if (info.sinks) {
-      std::mt19937_64 rng(29);
-      std::normal_distribution<float> normal(0.f, 2.f);
       std::vector<float> sinks;
-      for (int64_t h = 0; h < s.headsQ; ++h)
-        sinks.push_back(normal(rng));
+      std::string err;
+      if (!readSinks(RunOptions(), info, /*random=*/true, s.headsQ, sinks, err))
+        return fail(err);
       Expected<DeviceBuffer> buf = upload(sinks.data(), sinks.size() * 4);
       if (!buf)
         return fail(buf.error());
@@ -1364,35 +1370,19 @@ int attnc::tool::runBench(const BenchOptions &o) {
                                    info.packed ? maxK : s.seqK};
     for (size_t t = 0; t < info.tables.size(); ++t) {
       const TableInfo &ti = info.tables[t];
-      std::vector<int64_t> shape;
-      for (int d = 0; d < ti.rank; ++d)
-        shape.push_back(ti.bind[d] >= 0 ? tableSizes[ti.bind[d]]
-                        : ti.dims[d] >= 0 ? ti.dims[d]
-                                          : 5);
+      const std::vector<int64_t> shape =
+          ti.shapeFor(tableSizes, kRandomFreeSize);
       Expected<DeviceBuffer> buf = DeviceBuffer();
-      if (ti.element == "i32" || ti.element == "i8") {
+      if (ti.isInteger()) {
         size_t n = 1;
         for (int64_t x : shape)
           n *= size_t(x);
-        std::mt19937_64 rng(31 + t);
-        std::uniform_int_distribution<int> pick(ti.element == "i32" ? 0 : -3,
-                                                3);
-        std::vector<uint8_t> bytes(n * size_t(ti.elementBytes()));
-        for (size_t e = 0; e < n; ++e) {
-          const int x = pick(rng);
-          if (ti.element == "i32")
-            std::memcpy(bytes.data() + 4 * e, &x, 4);
-          else
-            bytes[e] = uint8_t(int8_t(x));
-        }
+        const std::vector<uint8_t> bytes = randomIntTable(ti, n, 31 + t);
         buf = upload(bytes.data(), bytes.size());
       } else {
-        const ElementType te = ti.element == "f32"    ? ElementType::f32
-                               : ti.element == "bf16" ? ElementType::bf16
-                                                      : ElementType::f16;
         buf = randomOnDevice("--shape " + text + ": table " + ti.name, shape,
-                             te, 1, uint32_t(100 + t), o.verbose,
-                             fillCache.get());
+                             ti.floatElement(), 1, uint32_t(100 + t),
+                             o.verbose, fillCache.get());
       }
       if (!buf)
         return fail(buf.error());

@@ -49,6 +49,33 @@ struct TableInfo {
   int elementBytes() const {
     return element == "f32" || element == "i32" ? 4 : element == "i8" ? 1 : 2;
   }
+  bool isInteger() const { return element == "i32" || element == "i8"; }
+  /// A float table's element type (f32 for integer tables).
+  ElementType floatElement() const {
+    return element == "bf16"  ? ElementType::bf16
+           : element == "f16" ? ElementType::f16
+                              : ElementType::f32;
+  }
+  /// What a Bind means, for messages: "the batch", "the query heads", ...
+  static const char *bindName(int bind) {
+    static const char *const names[] = {"the batch", "the query heads",
+                                        "the query length",
+                                        "the key/value heads",
+                                        "the key length"};
+    return bind >= 0 && bind <= SeqK ? names[bind] : "free";
+  }
+  /// The table's sizes for a problem of `sizes` (batch, query heads, query
+  /// length, key/value heads, key length; Bind order): a bound symbol takes
+  /// its size, a number stays, a free symbol becomes `freeSize`.
+  std::vector<int64_t> shapeFor(const int64_t (&sizes)[5],
+                                int64_t freeSize) const {
+    std::vector<int64_t> shape;
+    for (int d = 0; d < rank; ++d)
+      shape.push_back(bind[d] >= 0 && bind[d] <= SeqK ? sizes[bind[d]]
+                      : dims[d] >= 0                  ? dims[d]
+                                                      : freeSize);
+    return shape;
+  }
 };
 
 /// Everything about a generated kernel that is not in its source: the launch
